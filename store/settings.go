@@ -1,0 +1,150 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"sort"
+	"strconv"
+)
+
+// SettingKind says how a setting's text is read.
+type SettingKind int
+
+const (
+	SettingText SettingKind = iota
+	SettingInt
+	SettingBool // "0" or "1"
+)
+
+// SettingInfo describes a known setting and its default.
+type SettingInfo struct {
+	Name    string
+	Kind    SettingKind
+	Default string
+	Min     int // for SettingInt
+	Max     int
+}
+
+// knownSettings are the server settings kept in the database, with the
+// defaults of a fresh hMailServer 5 install. The database holds only the
+// values an administrator changed. Later features register theirs here.
+var knownSettings = map[string]SettingInfo{}
+
+func register(infos ...SettingInfo) {
+	for _, s := range infos {
+		knownSettings[s.Name] = s
+	}
+}
+
+func init() {
+	register(
+		SettingInfo{Name: "HostName", Kind: SettingText},
+		SettingInfo{Name: "WelcomeSMTP", Kind: SettingText},
+		SettingInfo{Name: "WelcomePOP3", Kind: SettingText},
+		SettingInfo{Name: "WelcomeIMAP", Kind: SettingText},
+		SettingInfo{Name: "MaxSMTPConnections", Kind: SettingInt, Max: 1 << 20},
+		SettingInfo{Name: "MaxPOP3Connections", Kind: SettingInt, Max: 1 << 20},
+		SettingInfo{Name: "MaxIMAPConnections", Kind: SettingInt, Max: 1 << 20},
+		SettingInfo{Name: "MaxMessageSizeKB", Kind: SettingInt, Default: "20480", Max: 1 << 30},
+		SettingInfo{Name: "SMTPNoOfTries", Kind: SettingInt, Default: "4", Max: 1000},
+		SettingInfo{Name: "SMTPMinutesBetweenTry", Kind: SettingInt, Default: "60", Max: 100000},
+		SettingInfo{Name: "DeliveryThreads", Kind: SettingInt, Default: "10", Min: 1, Max: 1000},
+		SettingInfo{Name: "AllowPlainTextAuthentication", Kind: SettingBool, Default: "1"},
+		SettingInfo{Name: "AllowEmptySender", Kind: SettingBool, Default: "1"},
+		SettingInfo{Name: "AllowIncorrectLineEndings", Kind: SettingBool, Default: "1"},
+		SettingInfo{Name: "DisconnectInvalidClients", Kind: SettingBool, Default: "0"},
+		SettingInfo{Name: "MaxNumberOfInvalidCommands", Kind: SettingInt, Default: "3", Max: 1000},
+		SettingInfo{Name: "MaxRecipients", Kind: SettingInt, Default: "100", Max: 1 << 20},
+		SettingInfo{Name: "MirrorAddress", Kind: SettingText},
+		SettingInfo{Name: "SMTPRelayer", Kind: SettingText},
+		SettingInfo{Name: "SMTPRelayerPort", Kind: SettingInt, Default: "25", Min: 1, Max: 65535},
+		SettingInfo{Name: "IMAPPublicFolderName", Kind: SettingText, Default: "#Public"},
+		SettingInfo{Name: "IMAPHierarchyDelimiter", Kind: SettingText, Default: "."},
+		SettingInfo{Name: "IMAPIdleEnabled", Kind: SettingBool, Default: "1"},
+		SettingInfo{Name: "IMAPSortEnabled", Kind: SettingBool, Default: "1"},
+		SettingInfo{Name: "IMAPQuotaEnabled", Kind: SettingBool, Default: "1"},
+		SettingInfo{Name: "IMAPACLEnabled", Kind: SettingBool, Default: "1"},
+	)
+}
+
+// KnownSettings lists the settings by name.
+func KnownSettings() []SettingInfo {
+	out := make([]SettingInfo, 0, len(knownSettings))
+	for _, s := range knownSettings {
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+func (info SettingInfo) check(value string) error {
+	switch info.Kind {
+	case SettingBool:
+		if value != "0" && value != "1" {
+			return invalid(info.Name, "must be 0 or 1, not %q", value)
+		}
+	case SettingInt:
+		n, err := strconv.Atoi(value)
+		if err != nil {
+			return invalid(info.Name, "%q is not a whole number", value)
+		}
+		if n < info.Min || n > info.Max {
+			return invalid(info.Name, "must be between %d and %d, not %d", info.Min, info.Max, n)
+		}
+	}
+	return nil
+}
+
+// Setting returns a setting's value, or its default when never changed.
+func (s *Store) Setting(ctx context.Context, name string) (string, error) {
+	info, ok := knownSettings[name]
+	if !ok {
+		return "", invalid("name", "there is no setting called %q", name)
+	}
+	var v string
+	err := s.queryRow(ctx, s.db, "SELECT value FROM settings WHERE name = ?", name).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return info.Default, nil
+	}
+	return v, err
+}
+
+// SettingInt returns an integer or boolean setting as a number.
+func (s *Store) SettingInt(ctx context.Context, name string) (int, error) {
+	v, err := s.Setting(ctx, name)
+	if err != nil {
+		return 0, err
+	}
+	if v == "" {
+		return 0, nil
+	}
+	return strconv.Atoi(v)
+}
+
+// SetSetting changes a setting after checking its value.
+func (s *Store) SetSetting(ctx context.Context, name, value string) error {
+	info, ok := knownSettings[name]
+	if !ok {
+		return invalid("name", "there is no setting called %q", name)
+	}
+	if err := info.check(value); err != nil {
+		return err
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := s.exec(ctx, tx, "UPDATE settings SET value = ? WHERE name = ?", value, name)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			return nil
+		}
+		// MySQL reports 0 rows affected when the value did not change.
+		var existing string
+		if err := s.queryRow(ctx, tx, "SELECT value FROM settings WHERE name = ?", name).Scan(&existing); err == nil {
+			return nil
+		}
+		_, err = s.exec(ctx, tx, "INSERT INTO settings (name, value) VALUES (?, ?)", name, value)
+		return err
+	})
+}

@@ -1,0 +1,162 @@
+// Package store owns Mailwright's persistence: the schema and its migrations
+// on SQLite (embedded, the default), PostgreSQL, MySQL/MariaDB and SQL Server;
+// the repositories for the hMailServer objects (domains, accounts, aliases,
+// distribution lists, groups, IP ranges, routes, ports, certificates, server
+// messages, settings, folders, messages); and the model invariants of the
+// hMailServer manual, so that the RPC, the command line and the Administrator
+// all get the same rules. Message bytes live in files (store/messagefile);
+// this package keeps the rows that point at them.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	// The four engines. Importing them here keeps every program that opens a
+	// store able to open any configured engine.
+	_ "github.com/go-sql-driver/mysql"
+	_ "github.com/jackc/pgx/v5/stdlib"
+	_ "github.com/microsoft/go-mssqldb"
+	_ "modernc.org/sqlite"
+
+	"github.com/mailwright/mailwright/store/messagefile"
+)
+
+// Options says which database to open and where message files live.
+type Options struct {
+	// Type is sqlite, pgsql, mysql or mssql.
+	Type string
+	// DSN is the driver's connection string.
+	DSN string
+	// DataDir is the data directory holding the message files.
+	DataDir string
+	// Connections is the pool size ("NumberOfConnections", default 5).
+	Connections int
+	// ConnectionAttempts and ConnectionAttemptsDelay are tried at start
+	// (hMailServer's defaults: 6 attempts, 5 seconds apart).
+	ConnectionAttempts      int
+	ConnectionAttemptsDelay time.Duration
+}
+
+// Store is an open database with its message files.
+type Store struct {
+	db      *sql.DB
+	dialect *Dialect
+	files   *messagefile.Store
+	now     func() time.Time
+}
+
+// ErrNotFound is returned when the object asked for does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Open connects to the database, retrying as configured, and brings the
+// schema up to date.
+func Open(ctx context.Context, opts Options) (*Store, error) {
+	d, err := LookupDialect(opts.Type)
+	if err != nil {
+		return nil, err
+	}
+	files, err := messagefile.New(opts.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("store: data directory: %w", err)
+	}
+	db, err := sql.Open(d.Driver, opts.DSN)
+	if err != nil {
+		files.Close()
+		return nil, fmt.Errorf("store: open %s: %w", d.Name, err)
+	}
+	conns := opts.Connections
+	if conns <= 0 {
+		conns = 5
+	}
+	db.SetMaxOpenConns(conns)
+	db.SetMaxIdleConns(conns)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+
+	attempts := max(opts.ConnectionAttempts, 1)
+	for attempt := 1; ; attempt++ {
+		err = db.PingContext(ctx)
+		if err == nil {
+			break
+		}
+		if attempt >= attempts {
+			db.Close()
+			files.Close()
+			return nil, fmt.Errorf("store: cannot connect to the %s database after %d attempt(s): %w", d.Name, attempt, err)
+		}
+		select {
+		case <-ctx.Done():
+			db.Close()
+			files.Close()
+			return nil, ctx.Err()
+		case <-time.After(opts.ConnectionAttemptsDelay):
+		}
+	}
+	s := &Store{db: db, dialect: d, files: files, now: time.Now}
+	if err := s.Migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return errors.Join(s.db.Close(), s.files.Close()) }
+
+// Dialect reports which engine the store runs on.
+func (s *Store) Dialect() *Dialect { return s.dialect }
+
+// DB gives the server's other packages the pool, for their own tables.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Files gives access to the message file store.
+func (s *Store) Files() *messagefile.Store { return s.files }
+
+// unix is the current time as stored: Unix seconds.
+func (s *Store) unix() int64 { return s.now().Unix() }
+
+// tx runs fn in a transaction and commits when it returns nil.
+func (s *Store) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// exec runs a portable statement (? placeholders) on q.
+func (s *Store) exec(ctx context.Context, q queryer, query string, args ...any) (sql.Result, error) {
+	return q.ExecContext(ctx, s.dialect.Rebind(query), args...)
+}
+
+// queryRow runs a portable single-row query on q.
+func (s *Store) queryRow(ctx context.Context, q queryer, query string, args ...any) *sql.Row {
+	return q.QueryRowContext(ctx, s.dialect.Rebind(query), args...)
+}
+
+// query runs a portable query on q.
+func (s *Store) query(ctx context.Context, q queryer, query string, args ...any) (*sql.Rows, error) {
+	return q.QueryContext(ctx, s.dialect.Rebind(query), args...)
+}
+
+// count returns the integer a COUNT(*) query gives.
+func (s *Store) count(ctx context.Context, q queryer, query string, args ...any) (int, error) {
+	var n int
+	err := s.queryRow(ctx, q, query, args...).Scan(&n)
+	return n, err
+}
+
+// boolInt stores a boolean as 0/1, the same on every engine.
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
