@@ -12,9 +12,14 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/mailwright/mailwright/server/config"
+	"github.com/mailwright/mailwright/server/policy"
+	"github.com/mailwright/mailwright/server/queue"
+	"github.com/mailwright/mailwright/server/recipients"
+	"github.com/mailwright/mailwright/server/smtp"
 	"github.com/mailwright/mailwright/store"
 )
 
@@ -24,10 +29,17 @@ var Version = "0.1.0-dev"
 
 // Server is a running Mailwright instance.
 type Server struct {
-	Config  *config.Config
-	Store   *store.Store
-	Log     *slog.Logger
-	Started time.Time
+	Config   *config.Config
+	Store    *store.Store
+	Log      *slog.Logger
+	Started  time.Time
+	Ranges   *policy.Ranges
+	AutoBan  *policy.AutoBan
+	Resolver *recipients.Resolver
+	Queue    *queue.Queue
+
+	mu    sync.Mutex
+	addrs map[string][]net.Addr // protocol → bound listener addresses
 }
 
 // Open validates the configuration, creates the directories, opens (or
@@ -72,7 +84,21 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 		return nil, err
 	}
 	log.Info("database ready", "type", cfg.Database.Type, "location", DatabaseLocation(cfg.Database), "schema_version", version)
-	return &Server{Config: cfg, Store: st, Log: log, Started: time.Now()}, nil
+	settings, err := st.AllSettings(ctx)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	ranges := policy.NewRanges(st)
+	hostname, _ := os.Hostname()
+	return &Server{
+		Config: cfg, Store: st, Log: log, Started: time.Now(),
+		Ranges:   ranges,
+		AutoBan:  policy.NewAutoBan(st, ranges, log),
+		Resolver: recipients.New(st),
+		Queue:    queue.New(st, queue.Options{Workers: settings.Int("DeliveryThreads"), Worker: hostname + "/" + strconv.Itoa(os.Getpid()), Log: log}),
+		addrs:    map[string][]net.Addr{},
+	}, nil
 }
 
 // DatabaseLocation names the database without its password: the SQLite
@@ -92,18 +118,79 @@ func DatabaseLocation(db config.Database) string {
 	return host + "/" + db.Name
 }
 
-// Run serves until ctx is cancelled, then stops everything and closes the
-// store. The protocol listeners and the delivery queue join here as they
-// are built; today the server holds the store and its directories ready.
-func (s *Server) Run(ctx context.Context) error {
+// Run serves until ctx is cancelled: the delivery queue, the auto-ban
+// sweep and a listener for every SMTP port of the TCP/IP ports table. Then
+// it stops them, waits for them and closes the store. ready, when not nil,
+// is closed once the listeners are open.
+func (s *Server) Run(ctx context.Context, ready chan<- struct{}) error {
+	var wg sync.WaitGroup
+	wg.Go(func() { s.AutoBan.Run(ctx) })
+	wg.Go(func() {
+		if err := s.Queue.Run(ctx); err != nil {
+			s.Log.Error("delivery queue stopped", "error", err)
+		}
+	})
+	if err := s.startListeners(ctx, &wg); err != nil {
+		s.Log.Error("listeners", "error", err)
+	}
 	s.Log.Info("Mailwright started", "version", Version,
 		"config", s.Config.Path, "data", s.Config.Directories.Data, "logs", s.Config.Directories.Logs,
 		"temp", s.Config.Directories.Temp, "events", s.Config.Directories.Events)
+	if ready != nil {
+		close(ready)
+	}
 	<-ctx.Done()
 	s.Log.Info("stopping")
+	wg.Wait()
 	if err := s.Store.Close(); err != nil {
 		return fmt.Errorf("server: closing the store: %w", err)
 	}
 	s.Log.Info("stopped")
 	return nil
+}
+
+// startListeners opens every SMTP port. A port that cannot be opened is
+// logged and skipped, so one busy port does not keep the others down.
+func (s *Server) startListeners(ctx context.Context, wg *sync.WaitGroup) error {
+	ports, err := s.Store.Ports(ctx)
+	if err != nil {
+		return err
+	}
+	for _, p := range ports {
+		if p.Protocol != store.ProtocolSMTP {
+			continue
+		}
+		tlsConfig, err := tlsConfigFor(ctx, s.Store, p.CertificateID)
+		if err != nil || (tlsConfig == nil && p.Security != store.SecurityNone) {
+			if err == nil {
+				err = errNoCertificate
+			}
+			s.Log.Error("SMTP port not opened", "address", p.Address, "port", p.Port, "error", err)
+			continue
+		}
+		l, err := listen(ctx, p)
+		if err != nil {
+			s.Log.Error("SMTP port not opened", "address", p.Address, "port", p.Port, "error", err)
+			continue
+		}
+		s.mu.Lock()
+		s.addrs[p.Protocol] = append(s.addrs[p.Protocol], l.Addr())
+		s.mu.Unlock()
+		srv := smtp.New(smtp.Deps{Store: s.Store, Ranges: s.Ranges, AutoBan: s.AutoBan, Resolver: s.Resolver, Queue: s.Queue,
+			Log: s.Log, ConvLog: s.Log.With("log", "smtp"), TLSConfig: tlsConfig}, smtp.Options{})
+		s.Log.Info("listening", "protocol", "SMTP", "address", l.Addr().String(), "security", p.Security)
+		wg.Go(func() {
+			if err := srv.Serve(ctx, l, p.Security); err != nil {
+				s.Log.Error("SMTP listener stopped", "address", l.Addr().String(), "error", err)
+			}
+		})
+	}
+	return nil
+}
+
+// Addrs returns the bound addresses of a protocol's listeners.
+func (s *Server) Addrs(protocol string) []net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]net.Addr(nil), s.addrs[protocol]...)
 }

@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"strings"
 
@@ -417,6 +419,28 @@ func (s *Store) Authenticate(ctx context.Context, address, plain, remoteIP strin
 	_, err = s.exec(ctx, s.db, "UPDATE accounts SET last_logon_at = ?, last_logon_ip = ?, password = ? WHERE id = ?",
 		a.LastLogonAt, a.LastLogonIP, a.passwordHash, a.ID)
 	return a, err
+}
+
+// CredentialStamp changes whenever an account's password, its state or its
+// domain's state changes. A session keeps the stamp from its login and
+// compares it before each new message (hMailServer's "Login credentials no
+// longer valid" check) without hashing the password again.
+func (s *Store) CredentialStamp(ctx context.Context, accountID int64) (string, error) {
+	var hash string
+	var active, domainActive bool
+	err := s.queryRow(ctx, s.db, "SELECT a.password, a.active, d.active FROM accounts a JOIN domains d ON d.id = a.domain_id WHERE a.id = ?", accountID).
+		Scan(&hash, &active, &domainActive)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", ErrNotFound
+	}
+	if err != nil {
+		return "", err
+	}
+	if !active || !domainActive {
+		return "disabled", nil
+	}
+	sum := sha256.Sum256([]byte(hash))
+	return hex.EncodeToString(sum[:8]), nil
 }
 
 // dummyHash is verified against when the address does not exist.

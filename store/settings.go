@@ -59,6 +59,8 @@ func init() {
 		SettingInfo{Name: "MirrorAddress", Kind: SettingText},
 		SettingInfo{Name: "SMTPRelayer", Kind: SettingText},
 		SettingInfo{Name: "SMTPRelayerPort", Kind: SettingInt, Default: "25", Min: 1, Max: 65535},
+		SettingInfo{Name: "LogSMTPConversations", Kind: SettingBool, Default: "0"},
+		SettingInfo{Name: "MaskPasswordsInLog", Kind: SettingBool, Default: "1"},
 		SettingInfo{Name: "IMAPPublicFolderName", Kind: SettingText, Default: "#Public"},
 		SettingInfo{Name: "IMAPHierarchyDelimiter", Kind: SettingText, Default: "."},
 		SettingInfo{Name: "IMAPIdleEnabled", Kind: SettingBool, Default: "1"},
@@ -147,4 +149,40 @@ func (s *Store) SetSetting(ctx context.Context, name, value string) error {
 		_, err = s.exec(ctx, tx, "INSERT INTO settings (name, value) VALUES (?, ?)", name, value)
 		return err
 	})
+}
+
+// Settings is a snapshot of every known setting, for code that reads many
+// at once (a new SMTP session reads a dozen).
+type Settings map[string]string
+
+// Bool reads a boolean setting from the snapshot.
+func (s Settings) Bool(name string) bool { return s[name] == "1" }
+
+// Int reads an integer setting from the snapshot; a bad value reads as 0.
+func (s Settings) Int(name string) int {
+	n, _ := strconv.Atoi(s[name])
+	return n
+}
+
+// AllSettings reads every setting in one query, defaults filled in.
+func (s *Store) AllSettings(ctx context.Context) (Settings, error) {
+	out := Settings{}
+	for name, info := range knownSettings {
+		out[name] = info.Default
+	}
+	rows, err := s.query(ctx, s.db, "SELECT name, value FROM settings")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name, value string
+		if err := rows.Scan(&name, &value); err != nil {
+			return nil, err
+		}
+		if _, known := knownSettings[name]; known {
+			out[name] = value
+		}
+	}
+	return out, rows.Err()
 }

@@ -365,3 +365,55 @@ func (s *Store) forget(dir string) {
 		}
 	}
 }
+
+// Link gives the existing message file from the second name to, without
+// copying it: a hard link, so both names share the bytes and either can be
+// removed without touching the other. This is how a queued message reaches
+// a mailbox. Like Write it returns only once the new name is durable: it
+// makes the missing parent directories of to (each fsynced into its
+// parent), links, and fsyncs to's directory (not on Windows, which has no
+// directory fsync).
+//
+// Link refuses to replace an existing file: the error then wraps
+// fs.ErrExist. If from does not exist the error wraps fs.ErrNotExist. On a
+// file system without hard links (FAT, some network shares) it fails; it
+// never falls back to a copy or a rename.
+func (s *Store) Link(from, to string) error {
+	if err := ValidateRel(from); err != nil {
+		return err
+	}
+	if err := ValidateRel(to); err != nil {
+		return err
+	}
+	if _, err := s.fsys.Lstat(to); err == nil {
+		return linkExistError(to)
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("messagefile: link %s: %w", to, err)
+	}
+	dir := path.Dir(to)
+	// Held shared from making the directories until the new name is in
+	// them, so that Remove cannot delete a directory made for it.
+	s.mu.RLock()
+	err := s.makeDirs(dir)
+	if err == nil {
+		err = s.fsys.Link(from, to)
+	}
+	s.mu.RUnlock()
+	if errors.Is(err, fs.ErrExist) {
+		return linkExistError(to)
+	}
+	if err != nil {
+		return fmt.Errorf("messagefile: link %s to %s: %w", from, to, err)
+	}
+	if err := syncDir(s.fsys, dir); err != nil {
+		// The name may not be durable, so the link has failed; take it away
+		// again (from keeps the bytes).
+		_ = s.fsys.Remove(to)
+		return fmt.Errorf("messagefile: link %s: fsync directory: %w", to, err)
+	}
+	return nil
+}
+
+func linkExistError(rel string) error {
+	return fmt.Errorf("messagefile: link %s: refusing to overwrite: %w", rel, fs.ErrExist)
+}

@@ -97,5 +97,5 @@ func run(args []string, stderr io.Writer) error {
 		log.Error("cannot start", "error", err)
 		return err
 	}
-	return srv.Run(ctx)
+	return srv.Run(ctx, nil)
 }

@@ -4,10 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -59,6 +62,10 @@ func TestSetupThenRunThenStopOnSIGTERM(t *testing.T) {
 		t.Fatalf("a second setup without --force was not refused: %v\n%s", err, out)
 	}
 
+	// Serve SMTP on a loopback port of the test's choosing instead of the
+	// default 0.0.0.0:25 and :587.
+	smtpAddr := useLoopbackPort(t, cfg)
+
 	run := exec.Command(bin, "run", "--config", ini)
 	stderr, _ := run.StderrPipe()
 	if err := run.Start(); err != nil {
@@ -86,6 +93,16 @@ func TestSetupThenRunThenStopOnSIGTERM(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		run.Process.Kill()
 		t.Fatalf("no start line within 30s; log:\n%s", logged.String())
+	}
+	// The server answers SMTP on the configured port.
+	if c, err := net.DialTimeout("tcp", smtpAddr, 5*time.Second); err != nil {
+		t.Errorf("SMTP port %s: %v", smtpAddr, err)
+	} else {
+		greeting, _ := bufio.NewReader(c).ReadString('\n')
+		c.Close()
+		if !strings.HasPrefix(greeting, "220 ") {
+			t.Errorf("SMTP greeting %q", greeting)
+		}
 	}
 	if err := run.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -158,4 +175,36 @@ func TestRunWithoutConfigurationSaysToRunSetup(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut.String(), "mailwrightd setup") {
 		t.Fatalf("exit %d, stderr %q", code, errOut.String())
 	}
+}
+
+// useLoopbackPort replaces the configured TCP/IP ports with one SMTP port on
+// a free loopback port and returns its address.
+func useLoopbackPort(t *testing.T, cfg *config.Config) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	_, dsn, _ := cfg.Database.DSN()
+	ctx := context.Background()
+	st, err := store.Open(ctx, store.Options{Type: "sqlite", DSN: dsn, DataDir: cfg.Directories.Data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ports, err := st.Ports(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range ports {
+		if err := st.DeletePort(ctx, p.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := st.CreatePort(ctx, store.Port{Protocol: store.ProtocolSMTP, Address: netip.MustParseAddr("127.0.0.1"), Port: port}); err != nil {
+		t.Fatal(err)
+	}
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 }

@@ -1,0 +1,248 @@
+// Package queue owns accepted messages until they are in their mailboxes:
+// the durable accept that comes before a 250 (the file fsynced, the queue
+// row committed), the workers that deliver queued messages to local
+// accounts, and the reconciliation of queue files and rows after a crash.
+//
+// It does not decide who the recipients are (the SMTP session resolves
+// them before Accept) and does not yet deliver to other servers: remote
+// delivery, routes, retries and bounces join later, and until then an
+// external recipient fails with "remote delivery is not available in this
+// version".
+//
+// Exactly once into a local mailbox, after kill -9 at any point: a
+// recipient's mailbox file is a hard link to the queue file under a name
+// derived from the queue row and the recipient (localFileID), so a retry
+// after a crash between the link and the commit finds the link already
+// there and reuses it; and store.DeliverLocal marks the recipient
+// delivered in the same transaction that adds the mailbox row, and does
+// nothing for a recipient that is no longer pending.
+package queue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/mailwright/mailwright/store"
+	"github.com/mailwright/mailwright/store/messagefile"
+)
+
+// Defaults for Options.
+const (
+	DefaultWorkers      = 10              // the "DeliveryThreads" setting's default
+	DefaultLease        = 5 * time.Minute // how long a worker holds a message
+	DefaultPollInterval = 5 * time.Second // how often idle workers look without being woken
+	DefaultOrphanGrace  = 10 * time.Minute
+)
+
+// reconcileEvery is how often reconciliation runs again after the start,
+// for queue files it had to leave because they were too young.
+const reconcileEvery = time.Hour
+
+// Recipient is where an accepted message goes, as recipient resolution
+// found it.
+type Recipient struct {
+	Address         string // the final address (after aliases, lists, plus addressing)
+	OriginalAddress string // the RCPT TO address it came from
+	AccountID       int64  // the local account; 0 for an external address
+}
+
+// Options configures a Queue. Zero values mean the defaults.
+type Options struct {
+	// Workers is the number of messages delivered at once (the
+	// "DeliveryThreads" setting).
+	Workers int
+	// Lease is how long a worker holds a claimed message before another
+	// worker or node may take it over. Workers renew it while they work.
+	Lease time.Duration
+	// Worker names this node in the queue's leases; its workers are
+	// "<Worker>/<n>". Nodes sharing a database need different names; the
+	// default is the host name. At start the node ends the leases held
+	// under its name, which a crash left behind.
+	Worker string
+	// Log receives the queue's log; the default is slog.Default().
+	Log *slog.Logger
+	// PollInterval is how often idle workers look for due messages without
+	// being woken.
+	PollInterval time.Duration
+	// OrphanGrace is how old a queue file without a row must be before
+	// reconciliation removes it. A file this node is accepting is never
+	// removed, but another node sharing the message store may be between
+	// writing a file and committing its row; the grace covers that.
+	OrphanGrace time.Duration
+}
+
+// Queue is the delivery queue of one node.
+type Queue struct {
+	st    *store.Store
+	files *messagefile.Store
+	opts  Options
+	log   *slog.Logger
+	wake  chan struct{}
+
+	// accepting holds the queue files between Write and the commit of
+	// their row, which reconciliation must not take for orphans.
+	acceptMu  sync.Mutex
+	accepting map[string]struct{}
+}
+
+// Test hooks, called when set: between the write of a queue file and the
+// commit of its row, and between linking a mailbox file and committing its
+// row — the moments where a crash tests the reconciliation.
+var (
+	testHookAfterWrite func(rel string)
+	testHookAfterLink  func(rel string)
+)
+
+// New returns the queue over st. Start its workers with Run.
+func New(st *store.Store, opts Options) *Queue {
+	if opts.Workers <= 0 {
+		opts.Workers = DefaultWorkers
+	}
+	if opts.Lease <= 0 {
+		opts.Lease = DefaultLease
+	}
+	if opts.Lease < 2*time.Second {
+		opts.Lease = 2 * time.Second // leases are kept in whole seconds
+	}
+	if opts.Worker == "" {
+		opts.Worker, _ = os.Hostname()
+		if opts.Worker == "" {
+			opts.Worker = "mailwrightd"
+		}
+	}
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	if opts.PollInterval <= 0 {
+		opts.PollInterval = DefaultPollInterval
+	}
+	if opts.OrphanGrace <= 0 {
+		opts.OrphanGrace = DefaultOrphanGrace
+	}
+	return &Queue{
+		st:        st,
+		files:     st.Files(),
+		opts:      opts,
+		log:       opts.Log.With("component", "queue"),
+		wake:      make(chan struct{}, 1),
+		accepting: make(map[string]struct{}),
+	}
+}
+
+// Accept takes responsibility for a message: it reads body to its end
+// into a new queue file, which is fsynced, renamed into place and its
+// directory fsynced (messagefile.Store.Write), and then commits the queue
+// row with the recipients. Only when both are done does it return nil —
+// the caller may then answer 250 — with the queue id (the file's id, for
+// the reply and the log) and the size. On failure nothing stays queued:
+// the file is removed and the error returned, and the caller answers 4xx.
+// It wakes the workers.
+func (q *Queue) Accept(ctx context.Context, from string, rcpts []Recipient, body io.Reader) (id string, size int64, err error) {
+	if len(rcpts) == 0 {
+		return "", 0, errors.New("queue: a message needs at least one recipient")
+	}
+	if err := ctx.Err(); err != nil {
+		return "", 0, err
+	}
+	id = messagefile.NewID()
+	rel, err := messagefile.QueuePath(id)
+	if err != nil {
+		return "", 0, err
+	}
+	q.startAccepting(rel)
+	defer q.stopAccepting(rel)
+
+	size, err = q.files.Write(rel, body)
+	if err != nil {
+		return "", 0, fmt.Errorf("queue: storing the message: %w", err)
+	}
+	if testHookAfterWrite != nil {
+		testHookAfterWrite(rel)
+	}
+	m := store.QueuedMessage{Path: rel, Size: size, From: from, Recipients: make([]store.QueuedRecipient, len(rcpts))}
+	for i, r := range rcpts {
+		m.Recipients[i] = store.QueuedRecipient{Address: r.Address, OriginalAddress: r.OriginalAddress, AccountID: r.AccountID}
+	}
+	if _, err := q.st.Enqueue(ctx, m); err != nil {
+		if rerr := q.files.Remove(rel); rerr != nil {
+			// Reconciliation removes it later: it has no row.
+			q.log.Error("cannot remove the file of a message that was not queued", "queue_id", id, "err", rerr)
+		}
+		return "", 0, fmt.Errorf("queue: %w", err)
+	}
+	q.log.Info("message queued", "queue_id", id, "from", from, "recipients", len(rcpts), "size", size)
+	q.Wake()
+	return id, size, nil
+}
+
+// Wake nudges the workers: one idle worker looks for due messages at once
+// (and wakes the next if it finds one). Accept calls it.
+func (q *Queue) Wake() {
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run reconciles the queue with its files, then runs the workers until ctx
+// is done, and returns once they have stopped. Reconciliation ends the
+// leases this node held when it last stopped, removes queue files that
+// have no row (they were never acknowledged) and fails the recipients of
+// rows whose file is missing; it logs all it does. Call Run once.
+func (q *Queue) Run(ctx context.Context) error {
+	if err := q.reconcile(ctx, true); err != nil {
+		return fmt.Errorf("queue: reconciling the queue at start: %w", err)
+	}
+	var wg sync.WaitGroup
+	for n := range q.opts.Workers {
+		name := fmt.Sprintf("%s/%d", q.opts.Worker, n)
+		wg.Go(func() { q.work(ctx, name) })
+	}
+	wg.Go(func() {
+		t := time.NewTicker(reconcileEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := q.reconcile(ctx, false); err != nil && ctx.Err() == nil {
+					q.log.Error("reconciling the queue", "err", err)
+				}
+			}
+		}
+	})
+	q.log.Info("delivery queue started", "workers", q.opts.Workers, "node", q.opts.Worker)
+	wg.Wait()
+	q.log.Info("delivery queue stopped")
+	return nil
+}
+
+func (q *Queue) startAccepting(rel string) {
+	q.acceptMu.Lock()
+	q.accepting[rel] = struct{}{}
+	q.acceptMu.Unlock()
+}
+
+func (q *Queue) stopAccepting(rel string) {
+	q.acceptMu.Lock()
+	delete(q.accepting, rel)
+	q.acceptMu.Unlock()
+}
+
+// acceptingNow returns a copy of the files being accepted.
+func (q *Queue) acceptingNow() map[string]struct{} {
+	q.acceptMu.Lock()
+	defer q.acceptMu.Unlock()
+	out := make(map[string]struct{}, len(q.accepting))
+	for rel := range q.accepting {
+		out[rel] = struct{}{}
+	}
+	return out
+}

@@ -1,0 +1,205 @@
+// Package smtp is Mailwright's SMTP server: listeners with their connection
+// security, the session with one handler per verb, and the checks of the
+// manual that belong to the conversation (IP range at connect, HELO,
+// authentication, relay rules, size and line-ending limits, the error
+// catalogue). It hands accepted messages to server/queue and answers 250
+// only when the queue has them on disk and committed.
+//
+// It does not use go-smtp's server: that one fixes its greeting, its reply
+// texts (VRFY, HELO-first, timeouts, long lines) and has no hook for the
+// invalid-command count, all of which the hMailServer manual specifies. The
+// command parser (parse.go) is pure and fuzzed; the session never slices
+// raw lines.
+package smtp
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mailwright/mailwright/server/policy"
+	"github.com/mailwright/mailwright/server/queue"
+	"github.com/mailwright/mailwright/server/recipients"
+	"github.com/mailwright/mailwright/server/smtpreply"
+	"github.com/mailwright/mailwright/store"
+)
+
+// Options are the server's tunables that are not database settings.
+type Options struct {
+	// CommandTimeout is how long the server waits for a command: hMailServer
+	// waits 10 minutes before "421 Connection timeout." (RFC 5321 4.5.3.2.7
+	// asks for at least 5).
+	CommandTimeout time.Duration
+	// DataTimeout is how long one read of a DATA section may wait.
+	DataTimeout time.Duration
+	// OnConnect, when set, is called for every accepted connection (tests).
+	OnConnect func(netip.Addr)
+}
+
+// Server serves SMTP on any number of listeners.
+type Server struct {
+	store     *store.Store
+	ranges    *policy.Ranges
+	autoBan   *policy.AutoBan
+	resolver  *recipients.Resolver
+	queue     *queue.Queue
+	log       *slog.Logger
+	convLog   *slog.Logger
+	opts      Options
+	tlsConfig *tls.Config
+
+	active atomic.Int64
+	wg     sync.WaitGroup
+}
+
+// Deps are the parts of the running server the SMTP server uses.
+type Deps struct {
+	Store     *store.Store
+	Ranges    *policy.Ranges
+	AutoBan   *policy.AutoBan
+	Resolver  *recipients.Resolver
+	Queue     *queue.Queue
+	Log       *slog.Logger
+	ConvLog   *slog.Logger // the SMTP conversation log; used when "LogSMTPConversations" is on
+	TLSConfig *tls.Config  // nil: no STARTTLS and no implicit TLS
+}
+
+// New makes a server.
+func New(d Deps, opts Options) *Server {
+	if opts.CommandTimeout <= 0 {
+		opts.CommandTimeout = 10 * time.Minute
+	}
+	if opts.DataTimeout <= 0 {
+		opts.DataTimeout = 10 * time.Minute
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return &Server{store: d.Store, ranges: d.Ranges, autoBan: d.AutoBan, resolver: d.Resolver, queue: d.Queue,
+		log: d.Log, convLog: d.ConvLog, opts: opts, tlsConfig: d.TLSConfig}
+}
+
+// Serve accepts connections on l until ctx is done or l fails, then waits
+// for the sessions to end. security is the port's connection security.
+func (srv *Server) Serve(ctx context.Context, l net.Listener, security store.ConnectionSecurity) error {
+	if security != store.SecurityNone && srv.tlsConfig == nil {
+		return errors.New("smtp: a TLS port needs a certificate")
+	}
+	stop := context.AfterFunc(ctx, func() { l.Close() })
+	defer stop()
+	var tempDelay time.Duration
+	for {
+		conn, err := l.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				srv.wg.Wait()
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				tempDelay = min(max(2*tempDelay, 5*time.Millisecond), time.Second)
+				time.Sleep(tempDelay)
+				continue
+			}
+			srv.wg.Wait()
+			return err
+		}
+		tempDelay = 0
+		srv.wg.Add(1)
+		go func() {
+			defer srv.wg.Done()
+			srv.handleConn(ctx, conn, security)
+		}()
+	}
+}
+
+// handleConn applies the connect-time rules, then runs a session.
+func (srv *Server) handleConn(ctx context.Context, conn net.Conn, security store.ConnectionSecurity) {
+	defer func() {
+		if p := recover(); p != nil {
+			srv.log.Error("SMTP session panicked", "panic", p)
+			conn.Close()
+		}
+	}()
+	srv.active.Add(1)
+	defer srv.active.Add(-1)
+
+	remote := remoteAddr(conn)
+	// An address no IP range lets in, or one that is banned, gets no greeting.
+	r, ok, err := srv.ranges.Match(ctx, remote)
+	if err != nil {
+		srv.log.Error("IP range lookup failed", "remote", remote, "error", err)
+		conn.Close()
+		return
+	}
+	if !ok || !policy.Allows(r, store.ProtocolSMTP) {
+		srv.log.Info("SMTP connection refused by IP range", "remote", remote, "range", r.Name)
+		conn.Close()
+		return
+	}
+	settings, err := srv.store.AllSettings(ctx)
+	if err != nil {
+		srv.log.Error("reading settings", "error", err)
+		conn.Close()
+		return
+	}
+	id := newSessionID()
+	s := &session{srv: srv, conn: conn, id: id, remote: remote, ipRange: r, settings: settings, security: security}
+	if settings.Bool("LogSMTPConversations") && srv.convLog != nil {
+		s.log = srv.convLog.With("session", id, "remote", remote.String())
+	}
+	if max := int64(settings.Int("MaxSMTPConnections")); max > 0 && srv.active.Load() > max {
+		w := bufio.NewWriter(conn)
+		w.WriteString(smtpreply.ServerBusy.String() + "\r\n")
+		w.Flush()
+		conn.Close()
+		return
+	}
+	if security == store.SecurityTLS {
+		tc := tls.Server(conn, srv.tlsConfig)
+		tc.SetDeadline(time.Now().Add(srv.opts.CommandTimeout))
+		if err := tc.HandshakeContext(ctx); err != nil {
+			srv.log.Info("TLS handshake failed", "remote", remote, "error", err)
+			conn.Close()
+			return
+		}
+		tc.SetDeadline(time.Time{})
+		s.conn, s.tls = tc, true
+	}
+	s.r = bufio.NewReaderSize(s.conn, 4096)
+	s.w = bufio.NewWriterSize(s.conn, 4096)
+	stop := context.AfterFunc(ctx, func() { s.conn.SetReadDeadline(time.Now()) })
+	defer stop()
+	s.serve(ctx)
+}
+
+func remoteAddr(c net.Conn) netip.Addr {
+	if ap, err := netip.ParseAddrPort(c.RemoteAddr().String()); err == nil {
+		return ap.Addr().Unmap()
+	}
+	return netip.Addr{}
+}
+
+func newSessionID() string {
+	b := make([]byte, 6)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// checkRelay is the IP range's relay matrix (policy.CheckRelay).
+func checkRelay(r store.IPRange, senderLocal, recipientLocal, authenticated bool) error {
+	return policy.CheckRelay(r, senderLocal, recipientLocal, authenticated)
+}
+
+// ActiveSessions is the number of open SMTP connections.
+func (srv *Server) ActiveSessions() int64 { return srv.active.Load() }

@@ -1,0 +1,455 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/mailwright/mailwright/store/messagefile"
+)
+
+// The delivery queue's rows: a queued message is a messages row in state
+// MessageQueued (account_id 0, folder_id 0) whose file lies under queue/,
+// with one message_recipients row per recipient. Workers lease messages
+// with ClaimQueued, settle each recipient (DeliverLocal or FailRecipient)
+// and remove the message with FinishQueued once none is pending.
+
+// Recipient statuses.
+const (
+	RecipientPending   = 0 // not yet delivered
+	RecipientDelivered = 1 // in the mailbox, or accepted by the next server
+	RecipientFailed    = 2 // given up; LastReply says why
+)
+
+// QueuedRecipient is one recipient of a queued message.
+type QueuedRecipient struct {
+	ID              int64
+	Address         string // where it goes, after alias and list resolution
+	OriginalAddress string // the RCPT TO address it came from
+	AccountID       int64  // the local account; 0 for an external address
+	Status          int
+	LastReply       string
+}
+
+// QueuedMessage is a message waiting for delivery.
+type QueuedMessage struct {
+	ID         int64
+	Path       string // the queue file, from messagefile.QueuePath
+	Size       int64
+	From       string // the envelope sender; "" for the null sender <>
+	Recipients []QueuedRecipient
+	TryCount   int
+	NextTryAt  int64 // Unix seconds
+	CreatedAt  int64
+
+	// LockedBy and LockedUntil are the lease ClaimQueued handed out: the
+	// worker's name and the Unix second the lease ends. Together they are
+	// the token that ReleaseQueued and RenewLease check, so a worker whose
+	// lease ran out cannot disturb the next holder.
+	LockedBy    string
+	LockedUntil int64
+}
+
+// ErrLeaseLost is returned by ReleaseQueued and RenewLease when the
+// message is no longer leased under the caller's token: the lease expired
+// and another worker claimed it, or the message is gone.
+var ErrLeaseLost = errors.New("store: the queued message's lease was lost")
+
+// ErrRecipientsPending is returned by FinishQueued while a recipient of
+// the message is still pending.
+var ErrRecipientsPending = errors.New("store: the queued message still has pending recipients")
+
+// maxRecipientChars is the length of the recipient address columns ({name}), in characters.
+const maxRecipientChars = 255
+
+// Enqueue records a message whose file is already durable at m.Path: the
+// messages row (state MessageQueued, account_id 0, folder_id 0) and its
+// recipients, in one transaction. The message is due at m.NextTryAt, or at
+// once when that is 0. It returns m with the ids, the creation time and the
+// recipients' pending status filled in.
+func (s *Store) Enqueue(ctx context.Context, m QueuedMessage) (QueuedMessage, error) {
+	if err := messagefile.ValidateRel(m.Path); err != nil {
+		return QueuedMessage{}, invalid("path", "%v", err)
+	}
+	if !strings.HasPrefix(m.Path, messagefile.QueueDir+"/") {
+		return QueuedMessage{}, invalid("path", "%q is not below the queue directory", m.Path)
+	}
+	if m.Size < 0 {
+		return QueuedMessage{}, invalid("size", "must not be negative")
+	}
+	if len(m.Recipients) == 0 {
+		return QueuedMessage{}, invalid("recipients", "a message needs at least one recipient")
+	}
+	for _, r := range m.Recipients {
+		if r.Address == "" {
+			return QueuedMessage{}, invalid("recipients", "empty recipient address")
+		}
+		if utf8.RuneCountInString(r.Address) > maxRecipientChars || utf8.RuneCountInString(r.OriginalAddress) > maxRecipientChars {
+			return QueuedMessage{}, invalid("recipients", "the address %.40q... is longer than %d characters", r.Address, maxRecipientChars)
+		}
+		if r.AccountID < 0 {
+			return QueuedMessage{}, invalid("recipients", "negative account id for %s", r.Address)
+		}
+	}
+	m.CreatedAt = s.unix()
+	if m.NextTryAt == 0 {
+		m.NextTryAt = m.CreatedAt
+	}
+	m.TryCount, m.LockedBy, m.LockedUntil = 0, "", 0
+	m.Recipients = append([]QueuedRecipient(nil), m.Recipients...)
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		m.ID, err = s.dialect.insert(ctx, tx, "messages",
+			[]string{"account_id", "folder_id", "uid", "state", "path", "size", "flags", "from_address", "internal_date", "created_at",
+				"next_try_at", "try_count", "locked_by", "locked_until"},
+			0, 0, 0, MessageQueued, m.Path, m.Size, 0, m.From, m.CreatedAt, m.CreatedAt, m.NextTryAt, 0, "", 0)
+		if err != nil {
+			return err
+		}
+		for i := range m.Recipients {
+			r := &m.Recipients[i]
+			r.Status, r.LastReply = RecipientPending, ""
+			r.ID, err = s.dialect.insert(ctx, tx, "message_recipients",
+				[]string{"message_id", "address", "address_lower", "original_address", "local_account_id", "status", "last_reply"},
+				m.ID, r.Address, Lower(r.Address), r.OriginalAddress, r.AccountID, RecipientPending, "")
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return QueuedMessage{}, fmt.Errorf("store: enqueue %s: %w", m.Path, err)
+	}
+	return m, nil
+}
+
+// ClaimQueued leases up to limit due messages (next_try_at has come and
+// nobody holds an unexpired lease) to worker until lease from now, and
+// returns them with their recipients, oldest due first.
+//
+// The claim is one conditional UPDATE per candidate, which succeeds for
+// exactly one of any number of workers or nodes racing for a message, on
+// every engine; the candidates are read first without locks, so a worker
+// that loses a race just tries the next one.
+func (s *Store) ClaimQueued(ctx context.Context, worker string, limit int, lease time.Duration) ([]QueuedMessage, error) {
+	if worker == "" {
+		return nil, invalid("worker", "a worker needs a name")
+	}
+	if limit <= 0 {
+		return nil, nil
+	}
+	now := s.unix()
+	until := now + max(int64(lease/time.Second), 1)
+	// Read more candidates than wanted: concurrent workers see the same
+	// first rows and all but one lose each of them.
+	ids, err := s.dueQueuedIDs(ctx, now, 4*limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: claim queued messages: %w", err)
+	}
+	var out []QueuedMessage
+	for _, id := range ids {
+		if len(out) == limit {
+			break
+		}
+		res, err := s.exec(ctx, s.db, "UPDATE messages SET locked_by = ?, locked_until = ? WHERE id = ? AND state = ? AND next_try_at <= ? AND locked_until < ?",
+			worker, until, id, MessageQueued, now, now)
+		if err != nil {
+			return out, fmt.Errorf("store: claim queued message %d: %w", id, err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			continue // another worker was first, or the message is gone
+		}
+		m, err := s.QueuedMessage(ctx, id)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return out, err
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+const queuedColumns = "id, path, size, from_address, try_count, next_try_at, created_at, locked_by, locked_until"
+
+func scanQueued(row interface{ Scan(...any) error }) (QueuedMessage, error) {
+	var m QueuedMessage
+	err := row.Scan(&m.ID, &m.Path, &m.Size, &m.From, &m.TryCount, &m.NextTryAt, &m.CreatedAt, &m.LockedBy, &m.LockedUntil)
+	if errors.Is(err, sql.ErrNoRows) {
+		return m, ErrNotFound
+	}
+	return m, err
+}
+
+// QueuedMessage returns a queued message with its recipients.
+func (s *Store) QueuedMessage(ctx context.Context, id int64) (QueuedMessage, error) {
+	m, err := scanQueued(s.queryRow(ctx, s.db, "SELECT "+queuedColumns+" FROM messages WHERE id = ? AND state = ?", id, MessageQueued))
+	if err != nil {
+		return QueuedMessage{}, err
+	}
+	rows, err := s.query(ctx, s.db, "SELECT id, address, original_address, local_account_id, status, last_reply FROM message_recipients WHERE message_id = ? ORDER BY id", id)
+	if err != nil {
+		return QueuedMessage{}, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r QueuedRecipient
+		if err := rows.Scan(&r.ID, &r.Address, &r.OriginalAddress, &r.AccountID, &r.Status, &r.LastReply); err != nil {
+			return QueuedMessage{}, err
+		}
+		m.Recipients = append(m.Recipients, r)
+	}
+	return m, rows.Err()
+}
+
+// QueuedMessages lists every queued message, without recipients, by id:
+// what start-up reconciliation compares with the files under queue/.
+func (s *Store) QueuedMessages(ctx context.Context) ([]QueuedMessage, error) {
+	rows, err := s.query(ctx, s.db, "SELECT "+queuedColumns+" FROM messages WHERE state = ? ORDER BY id", MessageQueued)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []QueuedMessage
+	for rows.Next() {
+		m, err := scanQueued(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// DeliverLocal puts queued message messageID into the INBOX of recipient
+// recipientID's account, as the file rel (already durable, normally a hard
+// link to the queue file) of size bytes, and marks the recipient delivered
+// — in one transaction, so the mailbox row and the recipient's status
+// change together or not at all.
+//
+// A recipient that is not pending (delivered already, or failed) is left
+// alone and nil returned: a retry after a crash, or a second worker whose
+// lease ran out, never delivers twice. The recipient's status is updated
+// first, which takes its row lock, so of two concurrent calls the second
+// waits and then finds nothing pending. If the account or its INBOX is
+// gone the error wraps ErrNotFound and the recipient stays pending.
+func (s *Store) DeliverLocal(ctx context.Context, messageID, recipientID int64, rel string, size int64) error {
+	if err := messagefile.ValidateRel(rel); err != nil {
+		return invalid("path", "%v", err)
+	}
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := s.exec(ctx, tx, "UPDATE message_recipients SET status = ?, last_reply = ? WHERE id = ? AND message_id = ? AND status = ?",
+			RecipientDelivered, "", recipientID, messageID, RecipientPending)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return errNothingPending
+		}
+		var accountID, receivedAt int64
+		err = s.queryRow(ctx, tx, "SELECT r.local_account_id, m.created_at FROM message_recipients r JOIN messages m ON m.id = r.message_id WHERE r.id = ? AND m.state = ?",
+			recipientID, MessageQueued).Scan(&accountID, &receivedAt)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("queued message %d: %w", messageID, ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		if accountID == 0 {
+			return invalid("recipient", "recipient %d is not a local account", recipientID)
+		}
+		var inbox int64
+		err = s.queryRow(ctx, tx, "SELECT id FROM imap_folders WHERE account_id = ? AND parent_id = 0 AND name = 'INBOX'", accountID).Scan(&inbox)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("the INBOX of account %d: %w", accountID, ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		// The internal date of a message that came by SMTP is when it was
+		// received (RFC 3501 2.3.3); new mail is \Recent.
+		_, err = s.addToFolderTx(ctx, tx, StoredMessage{AccountID: accountID, FolderID: inbox, Path: rel, Size: size,
+			Flags: FlagRecent, InternalDate: receivedAt})
+		return err
+	})
+	if errors.Is(err, errNothingPending) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("store: deliver queued message %d to recipient %d: %w", messageID, recipientID, err)
+	}
+	return nil
+}
+
+// errNothingPending rolls DeliverLocal's transaction back when the
+// recipient is not pending.
+var errNothingPending = errors.New("nothing pending")
+
+// addToFolderTx is AddToFolder inside the caller's transaction: it gives m
+// the folder's next UID and inserts its row. The UID is taken by UPDATE
+// first, which locks the folder row on every engine, so concurrent
+// deliveries to one folder queue up there and a UID is never handed out
+// twice.
+func (s *Store) addToFolderTx(ctx context.Context, tx *sql.Tx, m StoredMessage) (StoredMessage, error) {
+	if err := messagefile.ValidateRel(m.Path); err != nil {
+		return StoredMessage{}, invalid("path", "%v", err)
+	}
+	res, err := s.exec(ctx, tx, "UPDATE imap_folders SET uid_next = uid_next + 1 WHERE id = ? AND account_id = ?", m.FolderID, m.AccountID)
+	if err != nil {
+		return StoredMessage{}, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return StoredMessage{}, invalid("folder_id", "the account has no folder with id %d", m.FolderID)
+	}
+	var next int64
+	if err := s.queryRow(ctx, tx, "SELECT uid_next FROM imap_folders WHERE id = ?", m.FolderID).Scan(&next); err != nil {
+		return StoredMessage{}, err
+	}
+	m.UID = uint32(next - 1)
+	m.ID, err = s.dialect.insert(ctx, tx, "messages",
+		[]string{"account_id", "folder_id", "uid", "state", "path", "size", "flags", "from_address", "internal_date", "created_at",
+			"next_try_at", "try_count", "locked_by", "locked_until"},
+		m.AccountID, m.FolderID, int64(m.UID), MessageStored, m.Path, m.Size, m.Flags, "", m.InternalDate, s.unix(), 0, 0, "", 0)
+	if err != nil {
+		return StoredMessage{}, err
+	}
+	return m, nil
+}
+
+// FailRecipient marks a pending recipient failed with the reply that says
+// why. A recipient that is not pending is left alone.
+func (s *Store) FailRecipient(ctx context.Context, messageID, recipientID int64, reply string) error {
+	_, err := s.exec(ctx, s.db, "UPDATE message_recipients SET status = ?, last_reply = ? WHERE id = ? AND message_id = ? AND status = ?",
+		RecipientFailed, reply, recipientID, messageID, RecipientPending)
+	if err != nil {
+		return fmt.Errorf("store: fail recipient %d of queued message %d: %w", recipientID, messageID, err)
+	}
+	return nil
+}
+
+// FailPending marks every pending recipient of a message failed with one
+// reply and returns how many there were.
+func (s *Store) FailPending(ctx context.Context, messageID int64, reply string) (int, error) {
+	res, err := s.exec(ctx, s.db, "UPDATE message_recipients SET status = ?, last_reply = ? WHERE message_id = ? AND status = ?",
+		RecipientFailed, reply, messageID, RecipientPending)
+	if err != nil {
+		return 0, fmt.Errorf("store: fail the recipients of queued message %d: %w", messageID, err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+// ReleaseQueued ends m's lease and stores m.NextTryAt and m.TryCount, as
+// the caller set them, for the next attempt. The lease must still be m's
+// (m.LockedBy and m.LockedUntil as ClaimQueued or RenewLease returned
+// them), or the error is ErrLeaseLost and nothing changes.
+func (s *Store) ReleaseQueued(ctx context.Context, m QueuedMessage) error {
+	res, err := s.exec(ctx, s.db, "UPDATE messages SET locked_by = ?, locked_until = ?, next_try_at = ?, try_count = ? WHERE id = ? AND state = ? AND locked_by = ? AND locked_until = ?",
+		"", 0, m.NextTryAt, m.TryCount, m.ID, MessageQueued, m.LockedBy, m.LockedUntil)
+	if err != nil {
+		return fmt.Errorf("store: release queued message %d: %w", m.ID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return errors.Join(err, ErrLeaseLost)
+	}
+	return nil
+}
+
+// RenewLease extends m's lease to lease from now, for a worker whose
+// delivery takes longer than it expected, and updates m.LockedUntil. The
+// lease must still be m's, or the error is ErrLeaseLost.
+func (s *Store) RenewLease(ctx context.Context, m *QueuedMessage, lease time.Duration) error {
+	until := s.unix() + max(int64(lease/time.Second), 1)
+	if until == m.LockedUntil {
+		return nil
+	}
+	res, err := s.exec(ctx, s.db, "UPDATE messages SET locked_until = ? WHERE id = ? AND state = ? AND locked_by = ? AND locked_until = ?",
+		until, m.ID, MessageQueued, m.LockedBy, m.LockedUntil)
+	if err != nil {
+		return fmt.Errorf("store: renew the lease of queued message %d: %w", m.ID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return errors.Join(err, ErrLeaseLost)
+	}
+	m.LockedUntil = until
+	return nil
+}
+
+// ReleaseLeases ends every lease held by worker or by a name starting with
+// worker + "/", and returns how many it ended. A node calls it at start
+// for its own name: the leases its workers held when it stopped (or was
+// killed) would otherwise keep their messages waiting until they expire.
+func (s *Store) ReleaseLeases(ctx context.Context, worker string) (int, error) {
+	if worker == "" {
+		return 0, invalid("worker", "a worker needs a name")
+	}
+	res, err := s.exec(ctx, s.db, "UPDATE messages SET locked_by = ?, locked_until = ? WHERE state = ? AND locked_until > ? AND (locked_by = ? OR locked_by LIKE ? ESCAPE '!')",
+		"", 0, MessageQueued, 0, worker, likeEscape(worker)+"/%")
+	if err != nil {
+		return 0, fmt.Errorf("store: release the leases of %s: %w", worker, err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+// FinishQueued deletes a queued message's row and its recipients once none
+// is pending, and returns the path of its queue file, which the caller then
+// removes. While a recipient is pending the error is ErrRecipientsPending;
+// if the message is gone (another worker finished it) it is ErrNotFound.
+func (s *Store) FinishQueued(ctx context.Context, messageID int64) (string, error) {
+	var path string
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		err := s.queryRow(ctx, tx, "SELECT path FROM messages WHERE id = ? AND state = ?", messageID, MessageQueued).Scan(&path)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		pending, err := s.count(ctx, tx, "SELECT COUNT(*) FROM message_recipients WHERE message_id = ? AND status = ?", messageID, RecipientPending)
+		if err != nil {
+			return err
+		}
+		if pending > 0 {
+			return ErrRecipientsPending
+		}
+		if _, err := s.exec(ctx, tx, "DELETE FROM message_recipients WHERE message_id = ?", messageID); err != nil {
+			return err
+		}
+		_, err = s.exec(ctx, tx, "DELETE FROM messages WHERE id = ? AND state = ?", messageID, MessageQueued)
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("store: finish queued message %d: %w", messageID, err)
+	}
+	return path, nil
+}
+
+// dueQueuedIDs returns up to limit ids of queued messages that are due at
+// now and not leased, oldest due first.
+func (s *Store) dueQueuedIDs(ctx context.Context, now int64, limit int) ([]int64, error) {
+	rows, err := s.query(ctx, s.db, s.dialect.Page(
+		"SELECT id FROM messages WHERE state = ? AND next_try_at <= ? AND locked_until < ? ORDER BY next_try_at, id", limit, 0),
+		MessageQueued, now, now)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
