@@ -17,8 +17,11 @@ command -v go >/dev/null || { echo "test.sh: Go 1.26 is needed (go.mod); install
 # postgresql, mariadb-server: the store suite's real databases.
 # libgl1-mesa-dev, xorg-dev: the Administrator (Fyne, cgo) on linux.
 # gcc-mingw-w64-x86-64: the Administrator cross-compiled for windows.
+# swaks (+ Perl TLS and SASL modules), curl, python3: real SMTP clients for
+# the interoperability tests.
 need=()
-for pkg in postgresql mariadb-server libgl1-mesa-dev xorg-dev gcc-mingw-w64-x86-64; do
+for pkg in postgresql mariadb-server libgl1-mesa-dev xorg-dev gcc-mingw-w64-x86-64 \
+  swaks libio-socket-ssl-perl libnet-ssleay-perl libauthen-sasl-perl curl python3; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -59,6 +59,7 @@ func init() {
 		SettingInfo{Name: "MirrorAddress", Kind: SettingText},
 		SettingInfo{Name: "SMTPRelayer", Kind: SettingText},
 		SettingInfo{Name: "SMTPRelayerPort", Kind: SettingInt, Default: "25", Min: 1, Max: 65535},
+		SettingInfo{Name: "AddXAuthUserHeader", Kind: SettingBool, Default: "0"},
 		SettingInfo{Name: "LogSMTPConversations", Kind: SettingBool, Default: "0"},
 		SettingInfo{Name: "MaskPasswordsInLog", Kind: SettingBool, Default: "1"},
 		SettingInfo{Name: "IMAPPublicFolderName", Kind: SettingText, Default: "#Public"},
@@ -67,6 +68,7 @@ func init() {
 		SettingInfo{Name: "IMAPSortEnabled", Kind: SettingBool, Default: "1"},
 		SettingInfo{Name: "IMAPQuotaEnabled", Kind: SettingBool, Default: "1"},
 		SettingInfo{Name: "IMAPACLEnabled", Kind: SettingBool, Default: "1"},
+		SettingInfo{Name: "AddDeliveredToHeader", Kind: SettingBool, Default: "0"},
 	)
 }
 

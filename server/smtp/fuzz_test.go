@@ -4,8 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"io"
+	"net"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/mailwright/mailwright/store"
 )
 
 func FuzzParseCommand(f *testing.F) {
@@ -64,6 +68,47 @@ func FuzzDataReader(f *testing.F) {
 		got, err := io.ReadAll(newDataReader(bufio.NewReaderSize(strings.NewReader(enc.String()), bufSize), 0))
 		if err != nil || string(got) != msg {
 			t.Fatalf("round trip: got %q (%v), want %q", got, err, msg)
+		}
+	})
+}
+
+// FuzzSession feeds arbitrary bytes to a real session as a client would:
+// the server must answer or close, never panic or hang, and must still
+// greet the next client.
+func FuzzSession(f *testing.F) {
+	for _, s := range []string{
+		"EHLO a.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<user@example.com>\r\nDATA\r\nSubject: x\r\n\r\nhi\r\n.\r\nQUIT\r\n",
+		"HELO x\r\nAUTH PLAIN\r\n*\r\nAUTH LOGIN\r\nAAAA\r\n",
+		"EHLO x\r\nMAIL FROM:<> SIZE=99999999999999999999\r\n",
+		"\x00\xff\r\n\n\n.\r\n",
+		"EHLO x\r\nSTARTTLS\r\nNOOP\r\n",
+		"EHLO x\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<loop1@example.com>\r\nRCPT TO:<all@example.com>\r\nDATA\r\n..\r\n.\n.\r\n",
+	} {
+		f.Add([]byte(s))
+	}
+	ts := startServer(f, withCommandTimeout(2*time.Second))
+	f.Fuzz(func(t *testing.T, input []byte) {
+		conn, err := net.Dial("tcp", ts.addrs[store.SecurityNone])
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		conn.SetDeadline(time.Now().Add(10 * time.Second))
+		r := bufio.NewReader(conn)
+		if greeting, err := r.ReadString('\n'); err != nil || !strings.HasPrefix(greeting, "220 ") {
+			t.Fatalf("greeting %q %v", greeting, err)
+		}
+		conn.Write(input)
+		conn.Write([]byte("\r\n.\r\nQUIT\r\n"))
+		// Everything the server says must be well-formed reply lines.
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				break
+			}
+			if len(line) < 5 || line[0] < '2' || line[0] > '5' || (line[3] != ' ' && line[3] != '-') || !strings.HasSuffix(line, "\r\n") {
+				t.Fatalf("malformed reply line %q", line)
+			}
 		}
 	})
 }

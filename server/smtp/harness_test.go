@@ -2,6 +2,7 @@ package smtp
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -16,6 +17,7 @@ import (
 	"net/netip"
 	"net/textproto"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -28,12 +30,31 @@ import (
 // testServer is a real SMTP server on 127.0.0.1 with a real SQLite store
 // and a running delivery queue.
 type testServer struct {
-	t     *testing.T
+	t     testing.TB
 	st    *store.Store
 	srv   *Server
 	addrs map[store.ConnectionSecurity]string
 	tls   *tls.Config // the server's; clients skip verification
 	users map[string]store.Account
+	conv  *lockedBuffer // the SMTP conversation log
+}
+
+// lockedBuffer collects log output from many sessions.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 type serverOption func(*Options)
@@ -42,7 +63,7 @@ func withCommandTimeout(d time.Duration) serverOption {
 	return func(o *Options) { o.CommandTimeout = d }
 }
 
-func startServer(t *testing.T, opts ...serverOption) *testServer {
+func startServer(t testing.TB, opts ...serverOption) *testServer {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	dir := t.TempDir()
@@ -58,13 +79,13 @@ func startServer(t *testing.T, opts ...serverOption) *testServer {
 	}
 	ranges := policy.NewRanges(st)
 	q := queue.New(st, queue.Options{Workers: 2, Worker: "test", Log: log})
-	ts := &testServer{t: t, st: st, addrs: map[store.ConnectionSecurity]string{}, tls: selfSigned(t), users: map[string]store.Account{}}
+	ts := &testServer{t: t, st: st, addrs: map[store.ConnectionSecurity]string{}, tls: selfSigned(t), users: map[string]store.Account{}, conv: &lockedBuffer{}}
 	var o Options
 	for _, f := range opts {
 		f(&o)
 	}
 	ts.srv = New(Deps{Store: st, Ranges: ranges, AutoBan: policy.NewAutoBan(st, ranges, log), Resolver: recipients.New(st),
-		Queue: q, Log: log, ConvLog: log, TLSConfig: ts.tls}, o)
+		Queue: q, Log: log, ConvLog: slog.New(slog.NewTextHandler(ts.conv, nil)), TLSConfig: ts.tls}, o)
 
 	done := make(chan struct{})
 	running := 1
@@ -94,7 +115,7 @@ func startServer(t *testing.T, opts ...serverOption) *testServer {
 	return ts
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
@@ -163,7 +184,7 @@ func (ts *testServer) set(name, value string) {
 }
 
 // selfSigned makes a certificate for 127.0.0.1 and localhost.
-func selfSigned(t *testing.T) *tls.Config {
+func selfSigned(t testing.TB) *tls.Config {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -181,7 +202,7 @@ func selfSigned(t *testing.T) *tls.Config {
 
 // conv is a raw SMTP conversation, for asserting exact replies.
 type conv struct {
-	t    *testing.T
+	t    testing.TB
 	conn net.Conn
 	r    *textproto.Reader
 	// greeting is the first reply.

@@ -27,7 +27,7 @@ func ParseCommand(line string) (Command, error) {
 		return Command{}, errSyntax
 	}
 	verb, arg, _ := strings.Cut(line, " ")
-	if len(verb) > 16 {
+	if verb == "" || len(verb) > 16 {
 		return Command{}, errSyntax
 	}
 	for i := 0; i < len(verb); i++ {

@@ -502,7 +502,9 @@ func (d *deadlineReader) Read(p []byte) (int, error) {
 	return d.dataReader.Read(p)
 }
 
-// receivedHeader is the trace line of RFC 5321 4.4.
+// receivedHeader is the trace line of RFC 5321 4.4 ("with" values of RFC
+// 3848), with the TLS version and cipher when the connection is encrypted,
+// and X-AuthUser when "AddXAuthUserHeader" is on and the client logged in.
 func (s *session) receivedHeader() string {
 	with := "SMTP"
 	if s.esmtp {
@@ -514,8 +516,17 @@ func (s *session) receivedHeader() string {
 			with += "A"
 		}
 	}
-	return fmt.Sprintf("Received: from %s ([%s])\r\n\tby %s with %s id %s;\r\n\t%s\r\n",
-		s.helo, s.remote, s.srv.hostName(s.settings), with, s.id, time.Now().Format(time.RFC1123Z))
+	tlsInfo := ""
+	if tc, ok := s.conn.(*tls.Conn); ok {
+		st := tc.ConnectionState()
+		tlsInfo = fmt.Sprintf("\r\n\t(using %s with cipher %s)", tls.VersionName(st.Version), tls.CipherSuiteName(st.CipherSuite))
+	}
+	h := fmt.Sprintf("Received: from %s ([%s])\r\n\tby %s with %s id %s%s;\r\n\t%s\r\n",
+		s.helo, s.remote, s.srv.hostName(s.settings), with, s.id, tlsInfo, time.Now().Format(time.RFC1123Z))
+	if s.authed && s.settings.Bool("AddXAuthUserHeader") {
+		h += "X-AuthUser: " + s.authAccount.Address + "\r\n"
+	}
+	return h
 }
 
 // hostName is the "Host name" setting, else the machine's name.

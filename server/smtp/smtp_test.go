@@ -323,3 +323,75 @@ func TestPipelinedMessageArrivesIntact(t *testing.T) {
 		}
 	}
 }
+
+func TestConversationLogMasksPasswords(t *testing.T) {
+	ts := startServer(t)
+	ts.set("LogSMTPConversations", "1")
+	secret := plainAuth("user@example.com", "secret")
+	s := ts.dial("127.0.0.1", store.SecurityNone)
+	s.ehlo()
+	s.expect(secret, "235 2.7.0 authenticated.")
+	s.expect("AUTH LOGIN", "503 5.5.1 Already authenticated.")
+	s.expect("QUIT", "221 2.0.0 goodbye")
+	s = ts.dial("127.0.0.1", store.SecurityNone)
+	s.ehlo()
+	s.expect("AUTH LOGIN", "334 "+base64.StdEncoding.EncodeToString([]byte("Username:")))
+	s.expect(base64.StdEncoding.EncodeToString([]byte("user@example.com")), "334 "+base64.StdEncoding.EncodeToString([]byte("Password:")))
+	s.expect(base64.StdEncoding.EncodeToString([]byte("secret")), "235 2.7.0 authenticated.")
+	s.expect("QUIT", "221 2.0.0 goodbye")
+	log := ts.conv.String()
+	for _, want := range []string{`RECEIVED: AUTH PLAIN ***`, `RECEIVED: ***`, `SENT: 235 2.7.0 authenticated.`, `RECEIVED: EHLO client.example`} {
+		if !strings.Contains(log, want) {
+			t.Errorf("conversation log lacks %q:\n%s", want, log)
+		}
+	}
+	for _, leak := range []string{strings.TrimPrefix(secret, "AUTH PLAIN "), base64.StdEncoding.EncodeToString([]byte("secret"))} {
+		if strings.Contains(log, leak) {
+			t.Errorf("conversation log shows the credentials %q", leak)
+		}
+	}
+}
+
+func TestDomainMaximumMessageSize(t *testing.T) {
+	ts := startServer(t)
+	ctx := context.Background()
+	d, err := ts.st.DomainByName(ctx, "example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.MaxMessageSizeKB = 2
+	if err := ts.st.UpdateDomain(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	s := ts.dial("127.0.0.1", store.SecurityNone)
+	s.ehlo()
+	s.expect("MAIL FROM:<a@external.example> SIZE=4096", "250 2.1.0 OK")
+	s.expect("RCPT TO:<user@example.com>", "552 5.3.4 Message size exceeds fixed maximum message size. Size: 4 KB, Max size: 2 KB")
+	s.expect("RSET", "250 2.0.0 OK")
+	s.expect("MAIL FROM:<a@external.example>", "250 2.1.0 OK")
+	s.expect("RCPT TO:<user@example.com>", "250 2.1.5 OK")
+	s.expect("DATA", "354 OK, send.")
+	s.expect("Subject: big\r\n\r\n"+strings.Repeat("x", 3000)+"\r\n.", "552 5.3.4 Message size exceeds fixed maximum message size. Size: 3 KB, Max size: 2 KB")
+}
+
+// Over implicit TLS with authentication the trace header says ESMTPSA, the
+// TLS version and cipher, and X-AuthUser when that setting is on.
+func TestReceivedHeaderOverTLS(t *testing.T) {
+	ts := startServer(t)
+	ts.set("AddXAuthUserHeader", "1")
+	s := ts.dial("127.0.0.1", store.SecurityTLS)
+	s.ehlo()
+	s.expect(plainAuth("other@example.com", "secret"), "235 2.7.0 authenticated.")
+	s.expect("MAIL FROM:<other@example.com>", "250 2.1.0 OK")
+	s.expect("RCPT TO:<user@example.com>", "250 2.1.5 OK")
+	s.expect("DATA", "354 OK, send.")
+	if got := s.send("Subject: tls\r\n\r\nhi\r\n."); !strings.HasPrefix(got, "250 2.0.0 Queued") {
+		t.Fatalf("DATA: %q", got)
+	}
+	msg := ts.mailbox("user@example.com", 1)[0]
+	for _, want := range []string{"with ESMTPSA id ", "(using TLS 1.3 with cipher TLS_", "X-AuthUser: other@example.com\r\n", "\r\nSubject: tls\r\n\r\nhi\r\n"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("stored message lacks %q:\n%s", want, msg)
+		}
+	}
+}
