@@ -72,58 +72,74 @@ const maxRecipientChars = 255
 // once when that is 0. It returns m with the ids, the creation time and the
 // recipients' pending status filled in.
 func (s *Store) Enqueue(ctx context.Context, m QueuedMessage) (QueuedMessage, error) {
+	if err := validateQueued(m); err != nil {
+		return QueuedMessage{}, err
+	}
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		m, err = s.enqueueTx(ctx, tx, m)
+		return err
+	})
+	if err != nil {
+		return QueuedMessage{}, fmt.Errorf("store: enqueue %s: %w", m.Path, err)
+	}
+	return m, nil
+}
+
+// validateQueued checks a message before it is queued.
+func validateQueued(m QueuedMessage) error {
 	if err := messagefile.ValidateRel(m.Path); err != nil {
-		return QueuedMessage{}, invalid("path", "%v", err)
+		return invalid("path", "%v", err)
 	}
 	if !strings.HasPrefix(m.Path, messagefile.QueueDir+"/") {
-		return QueuedMessage{}, invalid("path", "%q is not below the queue directory", m.Path)
+		return invalid("path", "%q is not below the queue directory", m.Path)
 	}
 	if m.Size < 0 {
-		return QueuedMessage{}, invalid("size", "must not be negative")
+		return invalid("size", "must not be negative")
 	}
 	if len(m.Recipients) == 0 {
-		return QueuedMessage{}, invalid("recipients", "a message needs at least one recipient")
+		return invalid("recipients", "a message needs at least one recipient")
 	}
 	for _, r := range m.Recipients {
 		if r.Address == "" {
-			return QueuedMessage{}, invalid("recipients", "empty recipient address")
+			return invalid("recipients", "empty recipient address")
 		}
 		if utf8.RuneCountInString(r.Address) > maxRecipientChars || utf8.RuneCountInString(r.OriginalAddress) > maxRecipientChars {
-			return QueuedMessage{}, invalid("recipients", "the address %.40q... is longer than %d characters", r.Address, maxRecipientChars)
+			return invalid("recipients", "the address %.40q... is longer than %d characters", r.Address, maxRecipientChars)
 		}
 		if r.AccountID < 0 {
-			return QueuedMessage{}, invalid("recipients", "negative account id for %s", r.Address)
+			return invalid("recipients", "negative account id for %s", r.Address)
 		}
 	}
+	return nil
+}
+
+// enqueueTx inserts a validated message and its recipients in the
+// caller's transaction and returns m as Enqueue does.
+func (s *Store) enqueueTx(ctx context.Context, tx *sql.Tx, m QueuedMessage) (QueuedMessage, error) {
 	m.CreatedAt = s.unix()
 	if m.NextTryAt == 0 {
 		m.NextTryAt = m.CreatedAt
 	}
 	m.TryCount, m.LockedBy, m.LockedUntil = 0, "", 0
 	m.Recipients = append([]QueuedRecipient(nil), m.Recipients...)
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		var err error
-		m.ID, err = s.dialect.insert(ctx, tx, "messages",
-			[]string{"account_id", "folder_id", "uid", "state", "path", "size", "flags", "from_address", "internal_date", "created_at",
-				"next_try_at", "try_count", "locked_by", "locked_until"},
-			0, 0, 0, MessageQueued, m.Path, m.Size, 0, m.From, m.CreatedAt, m.CreatedAt, m.NextTryAt, 0, "", 0)
-		if err != nil {
-			return err
-		}
-		for i := range m.Recipients {
-			r := &m.Recipients[i]
-			r.Status, r.LastReply = RecipientPending, ""
-			r.ID, err = s.dialect.insert(ctx, tx, "message_recipients",
-				[]string{"message_id", "address", "address_lower", "original_address", "local_account_id", "status", "last_reply"},
-				m.ID, r.Address, Lower(r.Address), r.OriginalAddress, r.AccountID, RecipientPending, "")
-			if err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	var err error
+	m.ID, err = s.dialect.insert(ctx, tx, "messages",
+		[]string{"account_id", "folder_id", "uid", "state", "path", "size", "flags", "from_address", "internal_date", "created_at",
+			"next_try_at", "try_count", "locked_by", "locked_until"},
+		0, 0, 0, MessageQueued, m.Path, m.Size, 0, m.From, m.CreatedAt, m.CreatedAt, m.NextTryAt, 0, "", 0)
 	if err != nil {
-		return QueuedMessage{}, fmt.Errorf("store: enqueue %s: %w", m.Path, err)
+		return m, err
+	}
+	for i := range m.Recipients {
+		r := &m.Recipients[i]
+		r.Status, r.LastReply = RecipientPending, ""
+		r.ID, err = s.dialect.insert(ctx, tx, "message_recipients",
+			[]string{"message_id", "address", "address_lower", "original_address", "local_account_id", "status", "last_reply"},
+			m.ID, r.Address, Lower(r.Address), r.OriginalAddress, r.AccountID, RecipientPending, "")
+		if err != nil {
+			return m, err
+		}
 	}
 	return m, nil
 }
@@ -228,10 +244,10 @@ func (s *Store) QueuedMessages(ctx context.Context) ([]QueuedMessage, error) {
 }
 
 // DeliverLocal puts queued message messageID into the INBOX of recipient
-// recipientID's account, as the file rel (already durable, normally a hard
-// link to the queue file) of size bytes, and marks the recipient delivered
-// — in one transaction, so the mailbox row and the recipient's status
-// change together or not at all.
+// recipientID's account, as the file rel (already durable: the
+// recipient's copy of the queue file) of size bytes, and marks the
+// recipient delivered — in one transaction, so the mailbox row and the
+// recipient's status change together or not at all.
 //
 // A recipient that is not pending (delivered already, or failed) is left
 // alone and nil returned: a retry after a crash, or a second worker whose
@@ -407,28 +423,72 @@ func (s *Store) ReleaseLeases(ctx context.Context, worker string) (int, error) {
 func (s *Store) FinishQueued(ctx context.Context, messageID int64) (string, error) {
 	var path string
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		err := s.queryRow(ctx, tx, "SELECT path FROM messages WHERE id = ? AND state = ?", messageID, MessageQueued).Scan(&path)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		pending, err := s.count(ctx, tx, "SELECT COUNT(*) FROM message_recipients WHERE message_id = ? AND status = ?", messageID, RecipientPending)
-		if err != nil {
-			return err
-		}
-		if pending > 0 {
-			return ErrRecipientsPending
-		}
-		if _, err := s.exec(ctx, tx, "DELETE FROM message_recipients WHERE message_id = ?", messageID); err != nil {
-			return err
-		}
-		_, err = s.exec(ctx, tx, "DELETE FROM messages WHERE id = ? AND state = ?", messageID, MessageQueued)
+		var err error
+		path, err = s.finishTx(ctx, tx, messageID)
 		return err
 	})
 	if err != nil {
 		return "", fmt.Errorf("store: finish queued message %d: %w", messageID, err)
+	}
+	return path, nil
+}
+
+// FinishQueuedAndEnqueue is FinishQueued and Enqueue(next) in one
+// transaction: the message a settled one gives rise to (its bounce) is
+// queued exactly when the settled one leaves the queue, so a crash or a
+// second worker finishing the same message can neither lose it nor queue
+// it twice. next's file must already be durable. When the error is not
+// nil nothing changed, and the caller removes next's file.
+func (s *Store) FinishQueuedAndEnqueue(ctx context.Context, messageID int64, next QueuedMessage) (path string, queued QueuedMessage, err error) {
+	if err := validateQueued(next); err != nil {
+		return "", QueuedMessage{}, err
+	}
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if path, err = s.finishTx(ctx, tx, messageID); err != nil {
+			return err
+		}
+		queued, err = s.enqueueTx(ctx, tx, next)
+		return err
+	})
+	if err != nil {
+		return "", QueuedMessage{}, fmt.Errorf("store: finish queued message %d and enqueue %s: %w", messageID, next.Path, err)
+	}
+	return path, queued, nil
+}
+
+// finishTx deletes a settled queued message in the caller's transaction.
+// The row count of the deletes is what decides, not the first read: of two
+// transactions finishing one message, the second waits at the row locks of
+// the first, then deletes nothing, returns ErrNotFound and so rolls back
+// whatever else it did.
+func (s *Store) finishTx(ctx context.Context, tx *sql.Tx, messageID int64) (string, error) {
+	var path string
+	err := s.queryRow(ctx, tx, "SELECT path FROM messages WHERE id = ? AND state = ?", messageID, MessageQueued).Scan(&path)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", ErrNotFound
+	}
+	if err != nil {
+		return "", err
+	}
+	pending, err := s.count(ctx, tx, "SELECT COUNT(*) FROM message_recipients WHERE message_id = ? AND status = ?", messageID, RecipientPending)
+	if err != nil {
+		return "", err
+	}
+	if pending > 0 {
+		return "", ErrRecipientsPending
+	}
+	if _, err := s.exec(ctx, tx, "DELETE FROM message_recipients WHERE message_id = ?", messageID); err != nil {
+		return "", err
+	}
+	res, err := s.exec(ctx, tx, "DELETE FROM messages WHERE id = ? AND state = ?", messageID, MessageQueued)
+	if err != nil {
+		return "", err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return "", err
+	} else if n != 1 {
+		return "", ErrNotFound
 	}
 	return path, nil
 }

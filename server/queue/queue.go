@@ -1,21 +1,26 @@
 // Package queue owns accepted messages until they are in their mailboxes:
 // the durable accept that comes before a 250 (the file fsynced, the queue
 // row committed), the workers that deliver queued messages to local
-// accounts, and the reconciliation of queue files and rows after a crash.
+// accounts — with the Return-Path (and optional Delivered-To) header of
+// final delivery and the accounts' maximum sizes — the bounces to the
+// senders of local recipients that failed, and the reconciliation of
+// queue files and rows after a crash.
 //
 // It does not decide who the recipients are (the SMTP session resolves
 // them before Accept) and does not yet deliver to other servers: remote
-// delivery, routes, retries and bounces join later, and until then an
-// external recipient fails with "remote delivery is not available in this
-// version".
+// delivery, routes and retries join later, and until then an external
+// recipient fails with "remote delivery is not available in this
+// version" (without a bounce).
 //
 // Exactly once into a local mailbox, after kill -9 at any point: a
-// recipient's mailbox file is a hard link to the queue file under a name
-// derived from the queue row and the recipient (localFileID), so a retry
-// after a crash between the link and the commit finds the link already
-// there and reuses it; and store.DeliverLocal marks the recipient
-// delivered in the same transaction that adds the mailbox row, and does
-// nothing for a recipient that is no longer pending.
+// recipient's mailbox file is its own copy, written atomically under a
+// name derived from the queue row and the recipient (localFileID), so a
+// retry after a crash between the write and the commit finds the complete
+// file already there and uses it; and store.DeliverLocal marks the
+// recipient delivered in the same transaction that adds the mailbox row,
+// and does nothing for a recipient that is no longer pending. A bounce is
+// queued in the transaction that removes the bounced message from the
+// queue (bouncequeue.go), so it too is sent once.
 package queue
 
 import (
@@ -92,11 +97,13 @@ type Queue struct {
 }
 
 // Test hooks, called when set: between the write of a queue file and the
-// commit of its row, and between linking a mailbox file and committing its
-// row — the moments where a crash tests the reconciliation.
+// commit of its row, between the write of a mailbox file and the commit of
+// its row, and between the write of a bounce and the commit that queues it
+// — the moments where a crash tests the reconciliation.
 var (
-	testHookAfterWrite func(rel string)
-	testHookAfterLink  func(rel string)
+	testHookAfterWrite       func(rel string)
+	testHookAfterMailboxFile func(rel string)
+	testHookAfterBounceWrite func(rel string)
 )
 
 // New returns the queue over st. Start its workers with Run.

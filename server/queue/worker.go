@@ -1,11 +1,13 @@
 package queue
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -20,6 +22,9 @@ import (
 const (
 	replyRemoteUnavailable = "remote delivery is not available in this version"
 	replyFileMissing       = "the message file is missing from the queue: the message cannot be delivered"
+	replyAccountGone       = "550 5.1.1 the recipient's account no longer exists"
+	replyInboxGone         = "550 5.1.1 the recipient's account or its INBOX no longer exists"
+	replyInboxFull         = "552 5.2.2 Inbox is full" // manual: Accounts → Maximum size (MB)
 )
 
 // work is one delivery worker: it claims a due message, delivers it, and
@@ -68,6 +73,13 @@ func (q *Queue) deliver(ctx context.Context, m store.QueuedMessage) {
 		return
 	}
 
+	addDeliveredTo, err := q.st.Setting(work, "AddDeliveredToHeader")
+	if err != nil {
+		log.Error("reading the settings for delivery; will retry", "err", err)
+		q.release(work, log, m, err)
+		return
+	}
+
 	renewAt := time.Now().Add(q.opts.Lease / 2)
 	var retry error
 	remoteLogged := false
@@ -96,31 +108,46 @@ func (q *Queue) deliver(ctx context.Context, m store.QueuedMessage) {
 			}
 			continue
 		}
-		if err := q.deliverLocal(work, log, m, r); err != nil {
+		if err := q.deliverLocal(work, log, m, r, addDeliveredTo == "1"); err != nil {
 			log.Error("local delivery failed; will retry", "recipient", r.Address, "err", err)
 			retry = err
 		}
 	}
 
 	if retry != nil || ctx.Err() != nil {
-		if retry != nil {
-			m.TryCount++
-			m.NextTryAt = time.Now().Add(retryDelay(m.TryCount)).Unix()
-		}
-		if err := q.st.ReleaseQueued(work, m); err != nil {
-			log.Warn("releasing a queued message", "err", err)
-		}
+		q.release(work, log, m, retry)
 		return
 	}
-	q.finish(work, log, m.ID)
+	q.finish(work, log, m, true)
+}
+
+// release ends a worker's lease on m, for a retry after a delay when
+// retry is the temporary error that stopped it, else due at once.
+func (q *Queue) release(ctx context.Context, log *slog.Logger, m store.QueuedMessage, retry error) {
+	if retry != nil {
+		m.TryCount++
+		m.NextTryAt = time.Now().Add(retryDelay(m.TryCount)).Unix()
+	}
+	if err := q.st.ReleaseQueued(ctx, m); err != nil {
+		log.Warn("releasing a queued message", "err", err)
+	}
 }
 
 // deliverLocal puts the message into recipient r's INBOX. A temporary
-// problem is returned for a retry; a permanent one fails the recipient.
-func (q *Queue) deliverLocal(ctx context.Context, log *slog.Logger, m store.QueuedMessage, r store.QueuedRecipient) error {
+// problem is returned for a retry; a permanent one fails the recipient
+// (and the sender hears of it from the bounce finish sends).
+//
+// The mailbox file is the recipient's own copy: the delivery headers
+// (deliveryHeaders) and then the queue file's bytes, written durably
+// under a name derived from the queue row and the recipient
+// (localFileID). A file already under that name is an earlier attempt's,
+// which a crash or a failed commit stopped before its row; Write is
+// atomic, so it is complete, and it is used as it is — its quota check
+// was passed when it was written.
+func (q *Queue) deliverLocal(ctx context.Context, log *slog.Logger, m store.QueuedMessage, r store.QueuedRecipient, addDeliveredTo bool) error {
 	account, err := q.st.Account(ctx, r.AccountID)
 	if errors.Is(err, store.ErrNotFound) {
-		return q.fail(ctx, log, m, r, "550 5.1.1 the recipient's account no longer exists")
+		return q.fail(ctx, log, m, r, replyAccountGone)
 	}
 	if err != nil {
 		return err
@@ -129,56 +156,107 @@ func (q *Queue) deliverLocal(ctx context.Context, log *slog.Logger, m store.Queu
 	if err != nil {
 		return q.fail(ctx, log, m, r, "550 5.1.3 the recipient's address cannot be stored: "+err.Error())
 	}
-	if err := q.placeFile(m.Path, rel); err != nil {
+	size, err := q.fileSize(rel)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		headers := deliveryHeaders(m.From, account.Address, addDeliveredTo)
+		full, err := q.overQuota(ctx, account, int64(len(headers))+m.Size)
+		if err != nil {
+			return err
+		}
+		if full {
+			return q.fail(ctx, log, m, r, replyInboxFull)
+		}
+		if size, err = q.writeMailboxFile(m.Path, rel, headers); err != nil {
+			return err
+		}
+	case err != nil:
 		return err
 	}
-	if testHookAfterLink != nil {
-		testHookAfterLink(rel)
+	if testHookAfterMailboxFile != nil {
+		testHookAfterMailboxFile(rel)
 	}
-	err = q.st.DeliverLocal(ctx, m.ID, r.ID, rel, m.Size)
+	err = q.st.DeliverLocal(ctx, m.ID, r.ID, rel, size)
 	if errors.Is(err, store.ErrNotFound) {
 		// The account or its INBOX went away: nothing refers to the file.
 		if rerr := q.files.Remove(rel); rerr != nil {
 			log.Error("cannot remove an undelivered mailbox file", "path", rel, "err", rerr)
 			return rerr
 		}
-		return q.fail(ctx, log, m, r, "550 5.1.1 the recipient's account or its INBOX no longer exists")
+		return q.fail(ctx, log, m, r, replyInboxGone)
 	}
 	if err != nil {
 		return err
 	}
-	log.Info("delivered to local mailbox", "recipient", r.Address, "account", account.Address, "path", rel)
+	log.Info("message delivered", "recipient", r.Address, "account", account.Address, "size", size, "path", rel)
 	return nil
 }
 
-// placeFile gives the queue file the mailbox name rel, normally as a hard
-// link. A name already there is an earlier attempt's, which a crash or a
-// failed commit stopped before the row: rel is this recipient's alone, so
-// it is reused. Where hard links are not possible (the mailbox on another
-// volume, a file system without links) the bytes are copied, as durably.
-func (q *Queue) placeFile(queued, rel string) error {
-	err := q.files.Link(queued, rel)
-	if err == nil || errors.Is(err, fs.ErrExist) {
-		return nil
+// deliveryHeaders are the header fields final delivery puts before the
+// message: Return-Path with the envelope sender (RFC 5321 4.4; "<>" for
+// the null sender), then, when the AddDeliveredToHeader setting is on,
+// Delivered-To with the account's address.
+func deliveryHeaders(from, account string, addDeliveredTo bool) []byte {
+	h := "Return-Path: <" + oneLine(from) + ">\r\n"
+	if addDeliveredTo {
+		h += "Delivered-To: " + oneLine(account) + "\r\n"
 	}
-	if errors.Is(err, fs.ErrNotExist) {
-		return err
+	return []byte(h)
+}
+
+// overQuota reports whether size more bytes would take the account over
+// its maximum size (manual: Accounts → Maximum size (MB): "If the limit
+// is reached the account will not be able to receive any more email").
+// Concurrent deliveries to one account each check against what is stored
+// before them, so together they can pass the limit by the messages in
+// flight.
+func (q *Queue) overQuota(ctx context.Context, account store.Account, size int64) (bool, error) {
+	limit := account.MaxSizeBytes()
+	if limit == 0 {
+		return false, nil
 	}
-	f, oerr := q.files.Open(queued)
-	if oerr != nil {
-		return errors.Join(err, oerr)
+	used, err := q.st.AccountSize(ctx, account.ID)
+	if err != nil {
+		return false, err
+	}
+	return used+size > limit, nil
+}
+
+// writeMailboxFile writes headers and then the bytes of the queue file
+// queued to the new mailbox file rel, durably, and returns its size. If
+// rel exists it is left as it is and its size returned.
+func (q *Queue) writeMailboxFile(queued, rel string, headers []byte) (int64, error) {
+	f, err := q.files.Open(queued)
+	if err != nil {
+		return 0, err
 	}
 	defer f.Close()
-	if _, werr := q.files.Write(rel, f); werr != nil && !errors.Is(werr, fs.ErrExist) {
-		return fmt.Errorf("%w; copying instead: %w", err, werr)
+	n, err := q.files.Write(rel, io.MultiReader(bytes.NewReader(headers), f))
+	if errors.Is(err, fs.ErrExist) {
+		// Another worker, whose lease on the message ran out, was first.
+		return q.fileSize(rel)
 	}
-	return nil
+	return n, err
+}
+
+// fileSize is the size of the message file rel; the error wraps
+// fs.ErrNotExist when there is none.
+func (q *Queue) fileSize(rel string) (int64, error) {
+	abs, err := q.files.Abs(rel)
+	if err != nil {
+		return 0, err
+	}
+	info, err := os.Lstat(abs)
+	if err != nil {
+		return 0, err
+	}
+	return info.Size(), nil
 }
 
 // localFileID names recipient r's mailbox file: the same on every attempt,
 // different for every recipient of every message ever queued (the queue
 // file's name is random, the row ids are unique), so a retry finds its own
-// earlier link and nothing else.
+// earlier copy and nothing else.
 func localFileID(m store.QueuedMessage, r store.QueuedRecipient) string {
 	sum := sha256.Sum256(fmt.Appendf(nil, "%s/%d/%d", m.Path, m.ID, r.ID))
 	return hex.EncodeToString(sum[:16])
@@ -189,7 +267,8 @@ func (q *Queue) fail(ctx context.Context, log *slog.Logger, m store.QueuedMessag
 	if err := q.st.FailRecipient(ctx, m.ID, r.ID, reply); err != nil {
 		return err
 	}
-	log.Warn("recipient failed", "recipient", r.Address, "reply", reply)
+	_, _, reason := parseReply(reply)
+	log.Info("delivery failed", "recipient", r.Address, "reason", reason, "reply", reply)
 	return nil
 }
 
@@ -206,15 +285,24 @@ func (q *Queue) fileMissing(ctx context.Context, log *slog.Logger, m store.Queue
 		return true
 	}
 	log.Error("queued message has no file: its recipients failed", "failed_recipients", n)
-	q.finish(ctx, log, m.ID)
+	// No bounce: it could not say what the message was.
+	q.finish(ctx, log, m, false)
 	return true
 }
 
 // finish removes a settled message from the queue: the row first, then
 // the file, so that a crash in between leaves only a file without a row,
-// which reconciliation removes.
-func (q *Queue) finish(ctx context.Context, log *slog.Logger, id int64) {
-	path, err := q.st.FinishQueued(ctx, id)
+// which reconciliation removes. With notify, and a sender to tell, the
+// local recipients that failed get a bounce, queued in the transaction
+// that removes the row (queueBounce).
+func (q *Queue) finish(ctx context.Context, log *slog.Logger, m store.QueuedMessage, notify bool) {
+	var path string
+	var err error
+	if notify && m.From != "" {
+		path, err = q.finishWithBounce(ctx, log, m)
+	} else {
+		path, err = q.st.FinishQueued(ctx, m.ID)
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return // another worker finished it
 	}

@@ -287,10 +287,16 @@ func assertArrivedIntact(t *testing.T, stored, sent, with string) {
 	}
 }
 
-// cutTraceHeader splits a stored message after its leading Received
-// header (RFC 5322 2.2.3: continuation lines start with white space).
+// cutTraceHeader splits a stored message after its leading Return-Path
+// and Received headers (RFC 5322 2.2.3: continuation lines start with white space).
 // Every line of the header must end with CRLF.
 func cutTraceHeader(stored string) (trace, rest string, err error) {
+	// Local delivery puts the envelope sender first (RFC 5321 4.4).
+	returnPath, afterReturnPath, ok := strings.Cut(stored, "\r\n")
+	if !ok || !strings.HasPrefix(returnPath, "Return-Path: <") || !strings.HasSuffix(returnPath, ">") {
+		return "", "", errors.New("the stored message does not start with a Return-Path header")
+	}
+	stored = afterReturnPath
 	if !strings.HasPrefix(stored, "Received: ") {
 		return "", "", errors.New("the stored message does not start with a Received header")
 	}

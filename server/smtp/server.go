@@ -58,8 +58,9 @@ type Server struct {
 	opts      Options
 	tlsConfig *tls.Config
 
-	active atomic.Int64
-	wg     sync.WaitGroup
+	active   atomic.Int64
+	accepted atomic.Int64
+	wg       sync.WaitGroup
 }
 
 // Deps are the parts of the running server the SMTP server uses.
@@ -203,3 +204,6 @@ func checkRelay(r store.IPRange, senderLocal, recipientLocal, authenticated bool
 
 // ActiveSessions is the number of open SMTP connections.
 func (srv *Server) ActiveSessions() int64 { return srv.active.Load() }
+
+// Accepted is the number of messages this server has queued.
+func (srv *Server) Accepted() int64 { return srv.accepted.Load() }

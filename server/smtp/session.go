@@ -466,6 +466,7 @@ func (s *session) data(ctx context.Context) *smtpreply.Reply {
 		s.srv.log.Error("message could not be saved", "session", s.id, "remote", s.remote, "error", err)
 		return smtpreply.RejectedNoDataSaved
 	}
+	s.srv.accepted.Add(1)
 	s.srv.log.Info("message accepted", "session", s.id, "remote", s.remote, "id", id, "from", s.from, "recipients", len(s.rcpts), "size", size)
 	return smtpreply.Queued(id)
 }

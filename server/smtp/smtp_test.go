@@ -318,7 +318,7 @@ func TestPipelinedMessageArrivesIntact(t *testing.T) {
 	}
 	for _, rcpt := range []string{"user@example.com", "other@example.com"} {
 		msgs := ts.mailbox(rcpt, 1)
-		if !strings.HasPrefix(msgs[0], "Received: from client.example ([127.0.0.1])") || !strings.HasSuffix(msgs[0], "\r\n"+body) {
+		if !strings.HasPrefix(msgs[0], "Return-Path: <a@external.example>\r\nReceived: from client.example ([127.0.0.1])") || !strings.HasSuffix(msgs[0], "\r\n"+body) {
 			t.Errorf("%s got %q", rcpt, msgs[0])
 		}
 	}
