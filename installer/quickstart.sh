@@ -43,6 +43,7 @@ if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
   bin/mailwright-admin
 else
   echo "no display: running the server in the foreground (Ctrl-C stops it)."
-  echo "The Administrator connects through the administration RPC, which this version does not have yet."
+  echo "Administer it from another shell with the administration RPC on 127.0.0.1:8425, e.g.:"
+  echo "  MAILWRIGHT_PASSWORD=\$(cat $pwfile) $PWD/bin/mailwrightd ctl status"
   exec bin/mailwrightd run --config "$ini"
 fi

@@ -19,9 +19,10 @@ command -v go >/dev/null || { echo "test.sh: Go 1.26 is needed (go.mod); install
 # gcc-mingw-w64-x86-64: the Administrator cross-compiled for windows.
 # swaks (+ Perl TLS and SASL modules), curl, python3: real SMTP clients for
 # the interoperability tests.
+# protobuf-compiler: the test that the committed RPC code is not stale.
 need=()
 for pkg in postgresql mariadb-server libgl1-mesa-dev xorg-dev gcc-mingw-w64-x86-64 \
-  swaks libio-socket-ssl-perl libnet-ssleay-perl libauthen-sasl-perl curl python3; do
+  swaks libio-socket-ssl-perl libnet-ssleay-perl libauthen-sasl-perl curl python3 protobuf-compiler; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -64,6 +65,9 @@ unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go')
 if [ -n "$unformatted" ]; then echo "gofmt would change:"; echo "$unformatted"; exit 1; fi
 go vet ./...
 command -v staticcheck >/dev/null || GOFLAGS= go install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# The protoc plugins, at the versions the committed code was generated with.
+command -v protoc-gen-go >/dev/null || GOFLAGS= go install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
+command -v protoc-gen-connect-go >/dev/null || GOFLAGS= go install connectrpc.com/connect/cmd/protoc-gen-connect-go@v1.19.1
 staticcheck ./...
 
 # --- Tests -----------------------------------------------------------------

@@ -13,8 +13,10 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/mailwright/mailwright/rpc"
 	"github.com/mailwright/mailwright/server/config"
 	"github.com/mailwright/mailwright/server/policy"
 	"github.com/mailwright/mailwright/server/queue"
@@ -36,10 +38,30 @@ type Server struct {
 	Ranges   *policy.Ranges
 	AutoBan  *policy.AutoBan
 	Resolver *recipients.Resolver
-	Queue    *queue.Queue
+	Queue    *queue.Queue // the running services' queue; nil while stopped
+	// LogHub carries the live log to the administration RPC; the caller
+	// tees the logger into it.
+	LogHub *rpc.LogHub
+	// AdminAddr is where the administration RPC listens once Run has
+	// started it.
+	AdminAddr net.Addr
+	// AdminFingerprint is the SHA-256 fingerprint of its certificate.
+	AdminFingerprint string
 
-	mu    sync.Mutex
-	addrs map[string][]net.Addr // protocol → bound listener addresses
+	worker  string // this node's name in queue leases
+	sqlite  bool   // one node only: no other node can be mid-accept
+	workers int    // "DeliveryThreads"
+
+	base     context.Context // the process's context, set by Run
+	mu       sync.Mutex
+	addrs    map[string][]net.Addr // protocol → bound listener addresses
+	running  bool
+	stop     context.CancelFunc
+	services sync.WaitGroup
+	smtp     []*smtp.Server
+
+	acceptedBefore atomic.Int64 // messages accepted by services since stopped
+	listenErrors   []string     // ports that could not be opened
 }
 
 // Open validates the configuration, creates the directories, opens (or
@@ -96,8 +118,12 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 		Ranges:   ranges,
 		AutoBan:  policy.NewAutoBan(st, ranges, log),
 		Resolver: recipients.New(st),
-		Queue:    queue.New(st, queue.Options{Workers: settings.Int("DeliveryThreads"), Worker: hostname + "/" + strconv.Itoa(os.Getpid()), Log: log}),
-		addrs:    map[string][]net.Addr{},
+		// The node's name in queue leases must survive a restart: at start
+		// the queue ends the leases held under it, which a crash left behind.
+		worker:  hostname,
+		sqlite:  cfg.Database.Type == config.SQLite,
+		workers: settings.Int("DeliveryThreads"),
+		addrs:   map[string][]net.Addr{},
 	}, nil
 }
 
@@ -118,20 +144,18 @@ func DatabaseLocation(db config.Database) string {
 	return host + "/" + db.Name
 }
 
-// Run serves until ctx is cancelled: the delivery queue, the auto-ban
-// sweep and a listener for every SMTP port of the TCP/IP ports table. Then
-// it stops them, waits for them and closes the store. ready, when not nil,
-// is closed once the listeners are open.
+// Run serves until ctx is cancelled: the mail services (StartServices)
+// and, for the whole life of the process, the administration RPC. Then it
+// stops everything, waits and closes the store. ready, when not nil, is
+// closed once the listeners are open.
 func (s *Server) Run(ctx context.Context, ready chan<- struct{}) error {
-	var wg sync.WaitGroup
-	wg.Go(func() { s.AutoBan.Run(ctx) })
-	wg.Go(func() {
-		if err := s.Queue.Run(ctx); err != nil {
-			s.Log.Error("delivery queue stopped", "error", err)
-		}
-	})
-	if err := s.startListeners(ctx, &wg); err != nil {
-		s.Log.Error("listeners", "error", err)
+	s.base = ctx
+	rpcDone, err := s.startAdminRPC(ctx)
+	if err != nil {
+		return err
+	}
+	if err := s.StartServices(); err != nil {
+		return err
 	}
 	s.Log.Info("Mailwright started", "version", Version,
 		"config", s.Config.Path, "data", s.Config.Directories.Data, "logs", s.Config.Directories.Logs,
@@ -141,7 +165,12 @@ func (s *Server) Run(ctx context.Context, ready chan<- struct{}) error {
 	}
 	<-ctx.Done()
 	s.Log.Info("stopping")
-	wg.Wait()
+	if err := s.StopServices(); err != nil {
+		s.Log.Error("stopping services", "error", err)
+	}
+	if err := <-rpcDone; err != nil {
+		s.Log.Error("administration RPC", "error", err)
+	}
 	if err := s.Store.Close(); err != nil {
 		return fmt.Errorf("server: closing the store: %w", err)
 	}
@@ -151,7 +180,7 @@ func (s *Server) Run(ctx context.Context, ready chan<- struct{}) error {
 
 // startListeners opens every SMTP port. A port that cannot be opened is
 // logged and skipped, so one busy port does not keep the others down.
-func (s *Server) startListeners(ctx context.Context, wg *sync.WaitGroup) error {
+func (s *Server) startListeners(ctx context.Context, wg *sync.WaitGroup, q *queue.Queue) error {
 	ports, err := s.Store.Ports(ctx)
 	if err != nil {
 		return err
@@ -171,13 +200,13 @@ func (s *Server) startListeners(ctx context.Context, wg *sync.WaitGroup) error {
 		l, err := listen(ctx, p)
 		if err != nil {
 			s.Log.Error("SMTP port not opened", "address", p.Address, "port", p.Port, "error", err)
+			s.listenErrors = append(s.listenErrors, fmt.Sprintf("The SMTP port %s:%d could not be opened: %v", p.Address, p.Port, err))
 			continue
 		}
-		s.mu.Lock()
 		s.addrs[p.Protocol] = append(s.addrs[p.Protocol], l.Addr())
-		s.mu.Unlock()
-		srv := smtp.New(smtp.Deps{Store: s.Store, Ranges: s.Ranges, AutoBan: s.AutoBan, Resolver: s.Resolver, Queue: s.Queue,
+		srv := smtp.New(smtp.Deps{Store: s.Store, Ranges: s.Ranges, AutoBan: s.AutoBan, Resolver: s.Resolver, Queue: q,
 			Log: s.Log, ConvLog: s.Log.With("log", "smtp"), TLSConfig: tlsConfig}, smtp.Options{})
+		s.smtp = append(s.smtp, srv)
 		s.Log.Info("listening", "protocol", "SMTP", "address", l.Addr().String(), "security", p.Security)
 		wg.Go(func() {
 			if err := srv.Serve(ctx, l, p.Security); err != nil {
@@ -193,4 +222,31 @@ func (s *Server) Addrs(protocol string) []net.Addr {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]net.Addr(nil), s.addrs[protocol]...)
+}
+
+// startAdminRPC serves the administration API on the "AdminAddress"
+// setting (127.0.0.1:8425 by default, so only this machine can reach it
+// until an administrator says otherwise) with the certificate made on the
+// first start.
+func (s *Server) startAdminRPC(ctx context.Context) (<-chan error, error) {
+	addr, err := s.Store.Setting(ctx, "AdminAddress")
+	if err != nil {
+		return nil, err
+	}
+	cert, fingerprint, err := rpc.LoadOrCreateCertificate(s.Config.Directories.Data)
+	if err != nil {
+		return nil, err
+	}
+	hash := s.Config.Security.AdministratorPassword
+	api := rpc.NewServer(rpc.Options{
+		Store: s.Store, Engine: s, Ranges: s.Ranges, AutoBan: s.AutoBan, Log: s.Log, LogHub: s.LogHub,
+		AdministratorPassword: func() string { return hash },
+	})
+	bound, done, err := api.ListenAndServe(ctx, addr, cert)
+	if err != nil {
+		return nil, err
+	}
+	s.AdminAddr, s.AdminFingerprint = bound, fingerprint
+	s.Log.Info("administration RPC listening", "address", bound.String(), "fingerprint", fingerprint)
+	return done, nil
 }

@@ -59,6 +59,32 @@ func init() {
 		SettingInfo{Name: "MirrorAddress", Kind: SettingText},
 		SettingInfo{Name: "SMTPRelayer", Kind: SettingText},
 		SettingInfo{Name: "SMTPRelayerPort", Kind: SettingInt, Default: "25", Min: 1, Max: 65535},
+		// Outbound delivery (manual: SMTP → Delivery of e-mail, Advanced).
+		// The relayer's "Server requires authentication", user name,
+		// password and security (0 none, 1 TLS, 2 STARTTLS optional, 3
+		// STARTTLS required, as store.ConnectionSecurity; the manual's
+		// "Use SSL" is 1).
+		SettingInfo{Name: "SMTPRelayerRequiresAuth", Kind: SettingBool, Default: "0"},
+		SettingInfo{Name: "SMTPRelayerUsername", Kind: SettingText},
+		SettingInfo{Name: "SMTPRelayerPassword", Kind: SettingText},
+		SettingInfo{Name: "SMTPRelayerSecurity", Kind: SettingInt, Default: "0", Min: 0, Max: 3},
+		// Security of deliveries by MX: STARTTLS when offered, as
+		// hMailServer 5.5's SmtpDeliveryConnectionSecurity (default 2).
+		SettingInfo{Name: "SMTPDeliverySecurity", Kind: SettingInt, Default: "2", Min: 0, Max: 3},
+		// Verify the remote server's certificate on outbound TLS, as
+		// hMailServer 5.5's VerifyRemoteSslCertificate (default on); the
+		// 5.2 manual's "Security considerations" says 5.2 never did.
+		SettingInfo{Name: "VerifyRemoteCertificate", Kind: SettingBool, Default: "1"},
+		// At most this many MX hosts are tried per delivery, 0 for all
+		// (hMailServer's MaxNumberOfMXHosts, 15 in its install scripts).
+		SettingInfo{Name: "MaxMXHosts", Kind: SettingInt, Default: "15", Min: 0, Max: 1000},
+		// "Bind to local IP address": the source address of outbound SMTP,
+		// empty for the system's choice (hMailServer's SMTPDeliveryBindToIP).
+		SettingInfo{Name: "BindToLocalIP", Kind: SettingText},
+		// "Maximum number of recipients in batch", 0 for no limit
+		// (hMailServer's MaxSMTPRecipientsInBatch, default 100).
+		SettingInfo{Name: "MaxRecipientsInBatch", Kind: SettingInt, Default: "100", Min: 0, Max: 1 << 20},
+		SettingInfo{Name: "AdminAddress", Kind: SettingText, Default: "127.0.0.1:8425"},
 		SettingInfo{Name: "AddXAuthUserHeader", Kind: SettingBool, Default: "0"},
 		SettingInfo{Name: "LogSMTPConversations", Kind: SettingBool, Default: "0"},
 		SettingInfo{Name: "MaskPasswordsInLog", Kind: SettingBool, Default: "1"},

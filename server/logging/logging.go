@@ -14,10 +14,11 @@ import (
 
 // Open returns a logger writing to w and, when dir is set, to
 // dir/mailwright_YYYY-MM-DD.log (the name of the day the server started),
-// and a function that closes the file.
-func Open(w io.Writer, dir string, level slog.Level) (*slog.Logger, func() error, error) {
+// and to any extra handlers (the live log), and a function that closes the
+// file.
+func Open(w io.Writer, dir string, level slog.Level, extra ...slog.Handler) (*slog.Logger, func() error, error) {
 	opts := &slog.HandlerOptions{Level: level}
-	handlers := []slog.Handler{slog.NewTextHandler(w, opts)}
+	handlers := append([]slog.Handler{slog.NewTextHandler(w, opts)}, extra...)
 	closeFile := func() error { return nil }
 	if dir != "" {
 		if err := os.MkdirAll(dir, 0o700); err != nil {

@@ -2,6 +2,7 @@
 //
 //	mailwrightd [run] [--config FILE]     serve until SIGINT or SIGTERM
 //	mailwrightd setup [flags]             first-run work for installers and scripts
+//	mailwrightd ctl COMMAND ...           administer a running server over the RPC
 //	mailwrightd version                   print the version
 package main
 
@@ -16,6 +17,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/mailwright/mailwright/rpc"
 	"github.com/mailwright/mailwright/server"
 	"github.com/mailwright/mailwright/server/config"
 	"github.com/mailwright/mailwright/server/logging"
@@ -36,6 +38,8 @@ func runMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = run(args, stderr)
 	case "setup":
 		err = setup(args, stdin, stdout)
+	case "ctl":
+		err = ctl(args, stdin, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "mailwrightd", server.Version)
 	case "help", "-h", "--help":
@@ -59,6 +63,7 @@ func usage(w io.Writer) {
 	fmt.Fprintf(w, `Usage:
   mailwrightd [run] [--config FILE]   start the server (default config %s)
   mailwrightd setup [flags]           create the configuration, directories and database
+  mailwrightd ctl COMMAND ...         administer a running server (see "mailwrightd ctl help")
   mailwrightd version                 print the version
 
 Run "mailwrightd setup -h" for the setup flags.
@@ -84,7 +89,8 @@ func run(args []string, stderr io.Writer) error {
 	if *debug {
 		level = slog.LevelDebug
 	}
-	log, closeLog, err := logging.Open(stderr, cfg.Directories.Logs, level)
+	hub := rpc.NewLogHub(1000)
+	log, closeLog, err := logging.Open(stderr, cfg.Directories.Logs, level, hub)
 	if err != nil {
 		return err
 	}
@@ -97,5 +103,6 @@ func run(args []string, stderr io.Writer) error {
 		log.Error("cannot start", "error", err)
 		return err
 	}
+	srv.LogHub = hub
 	return srv.Run(ctx, nil)
 }

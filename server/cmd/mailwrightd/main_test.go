@@ -206,5 +206,9 @@ func useLoopbackPort(t *testing.T, cfg *config.Config) string {
 	if _, err := st.CreatePort(ctx, store.Port{Protocol: store.ProtocolSMTP, Address: netip.MustParseAddr("127.0.0.1"), Port: port}); err != nil {
 		t.Fatal(err)
 	}
+	// The administration RPC on a port of its own, not the default 8425.
+	if err := st.SetSetting(ctx, "AdminAddress", "127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
 	return net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 }
