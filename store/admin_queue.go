@@ -93,17 +93,8 @@ func (s *Store) removeQueuedTx(ctx context.Context, tx *sql.Tx, id int64) (strin
 	if err != nil {
 		return "", err
 	}
-	if _, err := s.exec(ctx, tx, "DELETE FROM message_recipients WHERE message_id = ?", id); err != nil {
+	if err := s.deleteQueuedRows(ctx, tx, id); err != nil {
 		return "", err
-	}
-	res, err := s.exec(ctx, tx, "DELETE FROM messages WHERE id = ? AND state = ?", id, MessageQueued)
-	if err != nil {
-		return "", err
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return "", err
-	} else if n != 1 {
-		return "", ErrNotFound
 	}
 	return path, nil
 }

@@ -478,19 +478,28 @@ func (s *Store) finishTx(ctx context.Context, tx *sql.Tx, messageID int64) (stri
 	if pending > 0 {
 		return "", ErrRecipientsPending
 	}
-	if _, err := s.exec(ctx, tx, "DELETE FROM message_recipients WHERE message_id = ?", messageID); err != nil {
+	if err := s.deleteQueuedRows(ctx, tx, messageID); err != nil {
 		return "", err
+	}
+	return path, nil
+}
+
+// deleteQueuedRows deletes a queued message's row and its recipients;
+// ErrNotFound when the message is not (or no longer) queued.
+func (s *Store) deleteQueuedRows(ctx context.Context, tx *sql.Tx, messageID int64) error {
+	if _, err := s.exec(ctx, tx, "DELETE FROM message_recipients WHERE message_id = ?", messageID); err != nil {
+		return err
 	}
 	res, err := s.exec(ctx, tx, "DELETE FROM messages WHERE id = ? AND state = ?", messageID, MessageQueued)
 	if err != nil {
-		return "", err
+		return err
 	}
 	if n, err := res.RowsAffected(); err != nil {
-		return "", err
+		return err
 	} else if n != 1 {
-		return "", ErrNotFound
+		return ErrNotFound
 	}
-	return path, nil
+	return nil
 }
 
 // dueQueuedIDs returns up to limit ids of queued messages that are due at
