@@ -221,4 +221,22 @@ func TestCurlWithJSONLogsIn(t *testing.T) {
 	if !strings.Contains(string(out), `"code":"unauthenticated"`) {
 		t.Errorf("WhoAmI without a token answered %s, want unauthenticated", out)
 	}
+
+	// The README's commands: a domain and an account made with curl.
+	out = call(t, "/mailwright.admin.v1.DomainService/CreateDomain", login.Token, `{"name":"example.com","active":true}`)
+	if !strings.Contains(string(out), `"name":"example.com"`) {
+		t.Fatalf("CreateDomain answered %s", out)
+	}
+	out = call(t, "/mailwright.admin.v1.AccountService/CreateAccount", login.Token,
+		`{"account":{"address":"user@example.com","active":true},"password":"s3cret"}`)
+	if !strings.Contains(string(out), `"address":"user@example.com"`) {
+		t.Fatalf("CreateAccount answered %s", out)
+	}
+	if _, err := api.Store.Authenticate(testContext(t), "user@example.com", "s3cret", "127.0.0.1"); err != nil {
+		t.Fatalf("the account made with curl cannot log in: %v", err)
+	}
+	out = call(t, "/mailwright.admin.v1.DomainService/CreateDomain", login.Token, `{"name":"nodot"}`)
+	if !strings.Contains(string(out), `"code":"invalid_argument"`) || !strings.Contains(string(out), `"field":"name"`) {
+		t.Errorf("a domain without a dot answered %s, want invalid_argument naming the field", out)
+	}
 }
