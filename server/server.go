@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/mailwright/mailwright/rpc"
 	"github.com/mailwright/mailwright/server/config"
 	"github.com/mailwright/mailwright/server/policy"
+	"github.com/mailwright/mailwright/server/pop3"
 	"github.com/mailwright/mailwright/server/queue"
 	"github.com/mailwright/mailwright/server/recipients"
 	"github.com/mailwright/mailwright/server/smtp"
@@ -59,6 +61,7 @@ type Server struct {
 	stop     context.CancelFunc
 	services sync.WaitGroup
 	smtp     []*smtp.Server
+	pop3     []*pop3.Server
 
 	acceptedBefore atomic.Int64 // messages accepted by services since stopped
 	listenErrors   []string     // ports that could not be opened
@@ -178,39 +181,50 @@ func (s *Server) Run(ctx context.Context, ready chan<- struct{}) error {
 	return nil
 }
 
-// startListeners opens every SMTP port. A port that cannot be opened is
-// logged and skipped, so one busy port does not keep the others down.
+// startListeners opens every SMTP and POP3 port of the TCP/IP ports
+// table. A port that cannot be opened is logged, reported by the self-test
+// and skipped, so one busy port does not keep the others down.
 func (s *Server) startListeners(ctx context.Context, wg *sync.WaitGroup, q *queue.Queue) error {
 	ports, err := s.Store.Ports(ctx)
 	if err != nil {
 		return err
 	}
 	for _, p := range ports {
-		if p.Protocol != store.ProtocolSMTP {
+		name := strings.ToUpper(p.Protocol)
+		var serve func(context.Context, net.Listener, store.ConnectionSecurity) error
+		tlsConfig, err := tlsConfigFor(ctx, s.Store, p.CertificateID)
+		if err == nil && tlsConfig == nil && p.Security != store.SecurityNone {
+			err = errNoCertificate
+		}
+		if err != nil {
+			s.Log.Error(name+" port not opened", "address", p.Address, "port", p.Port, "error", err)
 			continue
 		}
-		tlsConfig, err := tlsConfigFor(ctx, s.Store, p.CertificateID)
-		if err != nil || (tlsConfig == nil && p.Security != store.SecurityNone) {
-			if err == nil {
-				err = errNoCertificate
-			}
-			s.Log.Error("SMTP port not opened", "address", p.Address, "port", p.Port, "error", err)
-			continue
+		switch p.Protocol {
+		case store.ProtocolSMTP:
+			srv := smtp.New(smtp.Deps{Store: s.Store, Ranges: s.Ranges, AutoBan: s.AutoBan, Resolver: s.Resolver, Queue: q,
+				Log: s.Log, ConvLog: s.Log.With("log", "smtp"), TLSConfig: tlsConfig}, smtp.Options{})
+			s.smtp = append(s.smtp, srv)
+			serve = srv.Serve
+		case store.ProtocolPOP3:
+			srv := pop3.New(pop3.Deps{Store: s.Store, Ranges: s.Ranges, AutoBan: s.AutoBan,
+				Log: s.Log, ConvLog: s.Log.With("log", "pop3"), TLSConfig: tlsConfig}, pop3.Options{})
+			s.pop3 = append(s.pop3, srv)
+			serve = srv.Serve
+		default:
+			continue // IMAP is not built yet
 		}
 		l, err := listen(ctx, p)
 		if err != nil {
-			s.Log.Error("SMTP port not opened", "address", p.Address, "port", p.Port, "error", err)
-			s.listenErrors = append(s.listenErrors, fmt.Sprintf("The SMTP port %s:%d could not be opened: %v", p.Address, p.Port, err))
+			s.Log.Error(name+" port not opened", "address", p.Address, "port", p.Port, "error", err)
+			s.listenErrors = append(s.listenErrors, fmt.Sprintf("The %s port %s:%d could not be opened: %v", name, p.Address, p.Port, err))
 			continue
 		}
 		s.addrs[p.Protocol] = append(s.addrs[p.Protocol], l.Addr())
-		srv := smtp.New(smtp.Deps{Store: s.Store, Ranges: s.Ranges, AutoBan: s.AutoBan, Resolver: s.Resolver, Queue: q,
-			Log: s.Log, ConvLog: s.Log.With("log", "smtp"), TLSConfig: tlsConfig}, smtp.Options{})
-		s.smtp = append(s.smtp, srv)
-		s.Log.Info("listening", "protocol", "SMTP", "address", l.Addr().String(), "security", p.Security)
+		s.Log.Info("listening", "protocol", name, "address", l.Addr().String(), "security", p.Security)
 		wg.Go(func() {
-			if err := srv.Serve(ctx, l, p.Security); err != nil {
-				s.Log.Error("SMTP listener stopped", "address", l.Addr().String(), "error", err)
+			if err := serve(ctx, l, p.Security); err != nil {
+				s.Log.Error(name+" listener stopped", "address", l.Addr().String(), "error", err)
 			}
 		})
 	}

@@ -87,6 +87,7 @@ func init() {
 		SettingInfo{Name: "AdminAddress", Kind: SettingText, Default: "127.0.0.1:8425"},
 		SettingInfo{Name: "AddXAuthUserHeader", Kind: SettingBool, Default: "0"},
 		SettingInfo{Name: "LogSMTPConversations", Kind: SettingBool, Default: "0"},
+		SettingInfo{Name: "LogPOP3Conversations", Kind: SettingBool, Default: "0"},
 		SettingInfo{Name: "MaskPasswordsInLog", Kind: SettingBool, Default: "1"},
 		SettingInfo{Name: "IMAPPublicFolderName", Kind: SettingText, Default: "#Public"},
 		SettingInfo{Name: "IMAPHierarchyDelimiter", Kind: SettingText, Default: "."},

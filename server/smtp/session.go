@@ -67,6 +67,12 @@ func (s *session) serve(ctx context.Context) {
 			return
 		}
 		s.conn.SetReadDeadline(time.Now().Add(s.srv.opts.CommandTimeout))
+		// The shutdown's deadline may have been overwritten just now.
+		if ctx.Err() != nil {
+			s.reply(smtpreply.ShuttingDown)
+			s.w.Flush()
+			return
+		}
 		line, err := readCommandLine(s.r)
 		switch {
 		case errors.Is(err, errLineTooLong):
@@ -432,7 +438,7 @@ func (s *session) data(ctx context.Context) *smtpreply.Reply {
 	s.w.Flush()
 	s.conn.SetReadDeadline(time.Time{})
 	dr := newDataReader(s.r, s.sizeLimit)
-	body := &deadlineReader{dataReader: dr, conn: s.conn, timeout: s.srv.opts.DataTimeout}
+	body := &deadlineReader{dataReader: dr, conn: s.conn, timeout: s.srv.opts.DataTimeout, ctx: ctx}
 	defer s.resetTransaction()
 
 	bareLFAllowed := s.settings.Bool("AllowIncorrectLineEndings")
@@ -496,10 +502,15 @@ type deadlineReader struct {
 	*dataReader
 	conn    net.Conn
 	timeout time.Duration
+	ctx     context.Context // a shutdown ends the upload at once
 }
 
 func (d *deadlineReader) Read(p []byte) (int, error) {
-	d.conn.SetReadDeadline(time.Now().Add(d.timeout))
+	if d.ctx.Err() != nil {
+		d.conn.SetReadDeadline(time.Now())
+	} else {
+		d.conn.SetReadDeadline(time.Now().Add(d.timeout))
+	}
 	return d.dataReader.Read(p)
 }
 

@@ -1,0 +1,40 @@
+package pop3
+
+// The server's fixed replies. Response codes in brackets are RFC 2449 8's
+// (IN-USE, SYS/TEMP) and RFC 3206's (AUTH), announced by CAPA RESP-CODES
+// and AUTH-RESP-CODE.
+const (
+	replyOK                  = "+OK"
+	replyNoSuchMessage       = "-ERR No such message"
+	replyNoMessageNumber     = "-ERR Message number required."
+	replyInvalidNumber       = "-ERR Invalid message number."
+	replySyntax              = "-ERR Syntax error."
+	replyUnknownCommand      = "-ERR Unknown command."
+	replyBadState            = "-ERR Command not valid in this state."
+	replyLineTooLong         = "-ERR Line too long."
+	replyTooManyInvalid      = "-ERR Too many invalid commands."
+	replyTimeout             = "-ERR Autologout; idle for too long."
+	replyShuttingDown        = "-ERR [SYS/TEMP] The server is shutting down."
+	replyTooManyConnections  = "-ERR [SYS/TEMP] Too many connections. Try again later."
+	replyTemporaryFailure    = "-ERR [SYS/TEMP] Temporary failure. Try again later."
+	replySTLSRequired        = "-ERR STLS is required."
+	replyBeginTLS            = "+OK Begin TLS negotiation"
+	replyAlreadyTLS          = "-ERR TLS is already active."
+	replyTLSNotAvailable     = "-ERR STLS is not available."
+	replySendPassword        = "+OK Send your password"
+	replyUserFirst           = "-ERR Send USER first."
+	replyLoginFailed         = "-ERR [AUTH] Invalid user name or password."
+	replyMailboxLocked       = "-ERR [IN-USE] The mailbox is locked by another POP3 session."
+	replyLockLost            = "-ERR [SYS/TEMP] The mailbox was unlocked by another party; no messages were deleted."
+	replyMailboxReady        = "+OK Mailbox locked and ready"
+	replyAuthMechanism       = "-ERR Unsupported authentication mechanism."
+	replyAuthCancelled       = "-ERR Authentication cancelled."
+	replyAuthInvalid         = "-ERR Invalid authentication data."
+	replyGoodbye             = "+OK Goodbye"
+	replyNotRemoved          = "-ERR [SYS/TEMP] Some deleted messages not removed"
+	replyMessageUnavailable  = "-ERR [SYS/TEMP] The message could not be read."
+	replyCapabilityList      = "+OK Capability list follows"
+	replyAuthMechanismsList  = "+OK Supported authentication mechanisms follow"
+	replyUniqueIDListFollows = "+OK Unique-ID listing follows"
+	replyTopFollows          = "+OK Top of message follows"
+)

@@ -1,0 +1,204 @@
+// Package pop3 is Mailwright's POP3 server (RFC 1939 with CAPA of RFC
+// 2449, STLS of RFC 2595 and AUTH PLAIN of RFC 5034) over each account's
+// INBOX, as hMailServer's POP3 serves it: listeners with their connection
+// security, the session with one handler per command, and the rules of the
+// manual that belong to the conversation (IP range at connect, maximum
+// connections, welcome message, auto-ban on failed logins, STARTTLS-required
+// ports, the conversation log, the invalid-command count).
+//
+// It does not own the mailbox: the store keeps the messages, the POP3 lock
+// that lets one session at a time into an account (store.LockPOP3) and the
+// deletion that QUIT commits (store.CommitPOP3). The command parser
+// (parse.go) is pure and fuzzed; the session never slices raw lines.
+package pop3
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mailwright/mailwright/server/policy"
+	"github.com/mailwright/mailwright/store"
+)
+
+// Options are the server's tunables that are not database settings.
+type Options struct {
+	// CommandTimeout is how long the server waits for a command before it
+	// closes the connection without committing deletions: RFC 1939 3's
+	// autologout timer, at least 10 minutes, which is the default.
+	CommandTimeout time.Duration
+	// LockStaleAfter is how long a POP3 lock nobody refreshed stays valid,
+	// so a node that died holding one does not lock the mailbox forever.
+	// Default: 30 minutes or twice CommandTimeout, whichever is longer.
+	LockStaleAfter time.Duration
+	// LockRefreshInterval is how often a logged-in session tells the store
+	// its lock is alive, and notices when it was cleared. Default: a minute.
+	LockRefreshInterval time.Duration
+	// OnConnect, when set, is called for every accepted connection (tests).
+	OnConnect func(netip.Addr)
+}
+
+// Server serves POP3 on any number of listeners.
+type Server struct {
+	store     *store.Store
+	ranges    *policy.Ranges
+	autoBan   *policy.AutoBan
+	log       *slog.Logger
+	convLog   *slog.Logger
+	opts      Options
+	tlsConfig *tls.Config
+
+	active atomic.Int64
+	wg     sync.WaitGroup
+}
+
+// Deps are the parts of the running server the POP3 server uses.
+type Deps struct {
+	Store     *store.Store
+	Ranges    *policy.Ranges
+	AutoBan   *policy.AutoBan // nil: failed logins are not counted
+	Log       *slog.Logger
+	ConvLog   *slog.Logger // the POP3 conversation log; used when "LogPOP3Conversations" is on
+	TLSConfig *tls.Config  // nil: no STLS and no implicit TLS
+}
+
+// New makes a server.
+func New(d Deps, opts Options) *Server {
+	if opts.CommandTimeout <= 0 {
+		opts.CommandTimeout = 10 * time.Minute
+	}
+	if opts.LockStaleAfter <= 0 {
+		opts.LockStaleAfter = max(30*time.Minute, 2*opts.CommandTimeout)
+	}
+	if opts.LockRefreshInterval <= 0 {
+		opts.LockRefreshInterval = time.Minute
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Server{store: d.Store, ranges: d.Ranges, autoBan: d.AutoBan, log: d.Log, convLog: d.ConvLog,
+		opts: opts, tlsConfig: d.TLSConfig}
+}
+
+// Serve accepts connections on l until ctx is done or l fails, then waits
+// for the sessions to end. security is the port's connection security.
+func (srv *Server) Serve(ctx context.Context, l net.Listener, security store.ConnectionSecurity) error {
+	if security != store.SecurityNone && srv.tlsConfig == nil {
+		return errors.New("pop3: a TLS port needs a certificate")
+	}
+	stop := context.AfterFunc(ctx, func() { l.Close() })
+	defer stop()
+	var tempDelay time.Duration
+	for {
+		conn, err := l.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				srv.wg.Wait()
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				tempDelay = min(max(2*tempDelay, 5*time.Millisecond), time.Second)
+				time.Sleep(tempDelay)
+				continue
+			}
+			srv.wg.Wait()
+			return err
+		}
+		tempDelay = 0
+		srv.wg.Add(1)
+		go func() {
+			defer srv.wg.Done()
+			srv.handleConn(ctx, conn, security)
+		}()
+	}
+}
+
+// handleConn applies the connect-time rules, then runs a session.
+func (srv *Server) handleConn(ctx context.Context, conn net.Conn, security store.ConnectionSecurity) {
+	defer func() {
+		if p := recover(); p != nil {
+			srv.log.Error("POP3 session panicked", "panic", p)
+			conn.Close()
+		}
+	}()
+	srv.active.Add(1)
+	defer srv.active.Add(-1)
+
+	remote := remoteAddr(conn)
+	// An address no IP range lets in, or one that is banned, gets no greeting.
+	r, ok, err := srv.ranges.Match(ctx, remote)
+	if err != nil {
+		srv.log.Error("IP range lookup failed", "remote", remote, "error", err)
+		conn.Close()
+		return
+	}
+	if !ok || !policy.Allows(r, store.ProtocolPOP3) {
+		srv.log.Info("POP3 connection refused by IP range", "remote", remote, "range", r.Name)
+		conn.Close()
+		return
+	}
+	settings, err := srv.store.AllSettings(ctx)
+	if err != nil {
+		srv.log.Error("reading settings", "error", err)
+		conn.Close()
+		return
+	}
+	id := newSessionID()
+	s := &session{srv: srv, conn: conn, id: id, remote: remote, settings: settings, security: security}
+	if settings.Bool("LogPOP3Conversations") && srv.convLog != nil {
+		s.log = srv.convLog.With("session", id, "remote", remote.String())
+	}
+	if max := int64(settings.Int("MaxPOP3Connections")); max > 0 && srv.active.Load() > max {
+		// Said in the clear, before any handshake: an implicit-TLS client
+		// could not read it, so it is only closed.
+		if security != store.SecurityTLS {
+			conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+			io.WriteString(conn, replyTooManyConnections+"\r\n")
+		}
+		conn.Close()
+		return
+	}
+	if security == store.SecurityTLS {
+		tc := tls.Server(conn, srv.tlsConfig)
+		tc.SetDeadline(time.Now().Add(srv.opts.CommandTimeout))
+		if err := tc.HandshakeContext(ctx); err != nil {
+			srv.log.Info("TLS handshake failed", "remote", remote, "error", err)
+			conn.Close()
+			return
+		}
+		tc.SetDeadline(time.Time{})
+		s.conn, s.tls = tc, true
+	}
+	s.r = bufio.NewReaderSize(s.conn, 4096)
+	s.w = bufio.NewWriterSize(deadlineWriter{s.conn, srv.opts.CommandTimeout}, 32*1024)
+	stop := context.AfterFunc(ctx, func() { s.conn.SetReadDeadline(time.Now()) })
+	defer stop()
+	s.serve(ctx)
+}
+
+func remoteAddr(c net.Conn) netip.Addr {
+	if ap, err := netip.ParseAddrPort(c.RemoteAddr().String()); err == nil {
+		return ap.Addr().Unmap()
+	}
+	return netip.Addr{}
+}
+
+func newSessionID() string {
+	b := make([]byte, 6)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// ActiveSessions is the number of open POP3 connections.
+func (srv *Server) ActiveSessions() int64 { return srv.active.Load() }
