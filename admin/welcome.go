@@ -10,14 +10,14 @@ import (
 	"github.com/mailwright/mailwright/icons"
 )
 
-// NoRPCNotice says what this version of the Administrator cannot do yet.
-const NoRPCNotice = "The administration RPC is not built yet, so this version " +
-	"of the Administrator cannot connect to a Mailwright server. " +
-	"The other pages stay empty until it can."
+// NotConnectedNotice is what the Welcome page says before a connection.
+const NotConnectedNotice = "Not connected to a Mailwright server. " +
+	"Choose File → Connect… (Ctrl+O) to pick a server and log in."
 
 // Welcome returns the Welcome page: the product's name and icon, the
-// Administrator's version, and the notice that it cannot connect yet.
-func Welcome(version string) fyne.CanvasObject {
+// Administrator's version, and which server it is connected to (s is nil
+// before a connection).
+func Welcome(version string, s *Session) fyne.CanvasObject {
 	logo := canvas.NewImageFromResource(icons.AppIcon)
 	logo.FillMode = canvas.ImageFillContain
 	logo.SetMinSize(fyne.NewSquareSize(96))
@@ -26,7 +26,14 @@ func Welcome(version string) fyne.CanvasObject {
 		fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	title.SizeName = theme.SizeNameHeadingText
 
-	notice := widget.NewLabel(NoRPCNotice)
+	text := NotConnectedNotice
+	if s != nil {
+		text = "Connected to the Mailwright server at " + s.Server + " as " + s.UserName() + ". " +
+			"Choose a page in the tree: Status shows the server, its live log and the delivery queue; " +
+			"Domains holds the domains and their accounts, aliases and distribution lists; " +
+			"Settings holds the protocols and the advanced settings; Utilities holds the MX query."
+	}
+	notice := widget.NewLabel(text)
 	notice.Wrapping = fyne.TextWrapWord
 
 	header := container.NewBorder(nil, nil, logo, nil,

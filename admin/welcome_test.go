@@ -43,15 +43,24 @@ func requireLabel(t *testing.T, texts []string, parts ...string) {
 	t.Errorf("no label contains %q; labels: %q", parts, texts)
 }
 
-func TestWelcomeSaysItCannotConnect(t *testing.T) {
-	texts := labels(t, Welcome("9.8.7"))
+func TestWelcomeSaysWhatIsConnected(t *testing.T) {
+	texts := labels(t, Welcome("9.8.7", nil))
 	requireLabel(t, texts, "Welcome to Mailwright Administrator")
 	requireLabel(t, texts, "Version 9.8.7")
-	requireLabel(t, texts, "administration RPC is not built yet", "cannot connect to a Mailwright server")
+	requireLabel(t, texts, "Not connected to a Mailwright server", "Connect…")
+
+	texts = labels(t, Welcome("9.8.7", &Session{Server: "127.0.0.1:8425", User: "admin@example.com"}))
+	requireLabel(t, texts, "Connected to the Mailwright server at 127.0.0.1:8425 as admin@example.com")
 }
 
 func TestNotConnectedNamesThePageAndTheReason(t *testing.T) {
 	texts := labels(t, NotConnected("Domains"))
 	requireLabel(t, texts, "Domains")
-	requireLabel(t, texts, "Not connected to a server.", "administration RPC is not built yet")
+	requireLabel(t, texts, "Not connected to a Mailwright server.")
+}
+
+func TestSettingsPlaceholderSaysItIsNotBuilt(t *testing.T) {
+	texts := labels(t, NotBuilt("Auto-ban"))
+	requireLabel(t, texts, "Auto-ban")
+	requireLabel(t, texts, "This page is not built yet")
 }

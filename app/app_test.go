@@ -3,12 +3,15 @@ package app
 import (
 	"os"
 	"regexp"
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/mailwright/mailwright/admin"
 )
 
 // TestConstantsMatchFyneAppToml keeps ID and Version in step with the
@@ -38,45 +41,114 @@ func TestWindowSizeIsRemembered(t *testing.T) {
 
 	want := fyne.NewSize(1200, 777)
 	saveSize(a.Preferences(), want)
-	w := newMainWindow(a)
-	defer w.Close()
-	if got := w.Canvas().Size(); got != want {
+	m := newMainWindow(a)
+	defer m.window.Close()
+	if got := m.window.Canvas().Size(); got != want {
 		t.Fatalf("window opened at %v, want the saved %v", got, want)
 	}
 }
 
-func TestTreeShowsEveryNodesPage(t *testing.T) {
-	a := test.NewTempApp(t)
-	w := newMainWindow(a)
-	defer w.Close()
-
-	split, ok := w.Content().(*container.Split)
-	if !ok {
-		t.Fatalf("main window content is %T, want the navigation split", w.Content())
+func TestTreeMirrorsHMailServerAdministrator(t *testing.T) {
+	nav := newNavigation()
+	if got := strings.Join(nav.childIDs(""), " "); got != "welcome status domains settings utilities" {
+		t.Errorf("top level = %s", got)
 	}
-	tree, ok := split.Leading.(*widget.Tree)
-	if !ok {
-		t.Fatalf("left of the split is %T, want the navigation tree", split.Leading)
-	}
-	page := split.Trailing
-	if !hasLabel(page, "Welcome to Mailwright Administrator") {
-		t.Error("the Welcome page is not shown at start")
-	}
-	for _, n := range nodes[1:] {
-		tree.Select(n.id)
-		if !hasLabel(page, n.title) || hasLabel(page, "Welcome to Mailwright Administrator") {
-			t.Errorf("selecting %s does not show its page", n.id)
+	for parent, want := range map[string]string{
+		"status":                  "Server Logging Delivery queue",
+		"settings":                "Protocols Advanced",
+		"settings/protocols":      "SMTP POP3 IMAP",
+		"settings/protocols/smtp": "Delivery of e-mail Routes",
+		"settings/advanced":       "Auto-ban IP ranges Mirror Server messages SSL certificates TCP/IP ports Groups",
+		"utilities":               "MX query",
+	} {
+		var titles []string
+		for _, id := range nav.childIDs(parent) {
+			title, _ := nav.title(id)
+			titles = append(titles, title)
+		}
+		if got := strings.Join(titles, " "); got != want {
+			t.Errorf("%s holds %s, want %s", parent, got, want)
 		}
 	}
-	tree.Select("welcome")
-	if !hasLabel(page, "Welcome to Mailwright Administrator") {
-		t.Error("selecting welcome does not show the Welcome page")
+	if !nav.isBranch("domains") {
+		t.Error("Domains is not a branch: the domain pages cannot hang below it")
+	}
+}
+
+func TestEveryNodeSaysNotConnectedBeforeAConnection(t *testing.T) {
+	a := test.NewTempApp(t)
+	m := newMainWindow(a)
+	defer m.window.Close()
+
+	split, ok := m.window.Content().(*container.Split)
+	if !ok {
+		t.Fatalf("main window content is %T, want the navigation split", m.window.Content())
+	}
+	if _, ok := split.Leading.(*widget.Tree); !ok {
+		t.Fatalf("left of the split is %T, want the navigation tree", split.Leading)
+	}
+	if !hasLabel(m.page, "Welcome to Mailwright Administrator") {
+		t.Error("the Welcome page is not shown at start")
+	}
+	for _, n := range fixedNodes[1:] {
+		m.tree.Select(n.id)
+		if !hasLabel(m.page, n.title) || !hasLabelContaining(m.page, "Not connected") {
+			t.Errorf("selecting %s does not show its title and that nothing is connected", n.id)
+		}
+	}
+}
+
+func TestConnectingReturnsToTheLastNode(t *testing.T) {
+	a := test.NewTempApp(t)
+	a.Preferences().SetString(prefLastNode, "settings/advanced/autoban")
+	m := newMainWindow(a)
+	defer m.window.Close()
+
+	m.connected(&admin.Session{Server: "127.0.0.1:8425"})
+	if m.current != "settings/advanced/autoban" {
+		t.Fatalf("after connecting the tree shows %q, want the last node", m.current)
+	}
+	if !hasLabel(m.page, "Auto-ban") || !hasLabelContaining(m.page, "This page is not built yet") {
+		t.Error("the Auto-ban placeholder is not shown")
+	}
+	m.tree.Select("utilities")
+	if got := a.Preferences().String(prefLastNode); got != "utilities" {
+		t.Errorf("the remembered node is %q, want utilities", got)
+	}
+	m.tree.Select("welcome")
+	if !hasLabelContaining(m.page, "Connected to the Mailwright server at 127.0.0.1:8425 as Administrator") {
+		t.Error("the Welcome page does not say what is connected")
+	}
+
+	m.disconnect()
+	if !hasLabelContaining(m.page, "Not connected to a Mailwright server") {
+		t.Error("after disconnecting the Welcome page still shows a connection")
+	}
+}
+
+func TestConnectingToAMissingNodeShowsWelcome(t *testing.T) {
+	a := test.NewTempApp(t)
+	a.Preferences().SetString(prefLastNode, "settings/nothing/here")
+	m := newMainWindow(a)
+	defer m.window.Close()
+	m.connected(&admin.Session{Server: "127.0.0.1:8425"})
+	if m.current != "welcome" {
+		t.Errorf("a vanished last node selects %q, want welcome", m.current)
 	}
 }
 
 func hasLabel(o fyne.CanvasObject, text string) bool {
 	for _, o := range test.LaidOutObjects(o) {
 		if l, ok := o.(*widget.Label); ok && l.Text == text {
+			return true
+		}
+	}
+	return false
+}
+
+func hasLabelContaining(o fyne.CanvasObject, text string) bool {
+	for _, o := range test.LaidOutObjects(o) {
+		if l, ok := o.(*widget.Label); ok && strings.Contains(l.Text, text) {
 			return true
 		}
 	}
