@@ -4,13 +4,18 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/netip"
 	"time"
 
+	"github.com/mailwright/mailwright/server/dns"
 	"github.com/mailwright/mailwright/server/queue"
+	"github.com/mailwright/mailwright/server/routing"
+	"github.com/mailwright/mailwright/store"
 )
 
 // StartServices starts the mail services inside the running process: the
-// delivery queue, the auto-ban sweep and a listener for every SMTP port.
+// delivery queue (delivering to other servers through a Router), the
+// auto-ban sweep and a listener for every SMTP port.
 // It is what the Status page's "Start" does; Run calls it at start.
 func (s *Server) StartServices() error {
 	s.mu.Lock()
@@ -22,14 +27,19 @@ func (s *Server) StartServices() error {
 		return errors.New("server: the server is not running")
 	}
 	ctx, stop := context.WithCancel(s.base)
-	opts := queue.Options{Workers: s.workers, Worker: s.worker, Log: s.Log}
+	router, err := s.router(ctx)
+	if err != nil {
+		stop()
+		return err
+	}
+	opts := queue.Options{Workers: s.workers, Worker: s.worker, Log: s.Log, Router: router}
 	if s.sqlite {
 		// The embedded store has one node: a queue file without a row at
 		// start was never acknowledged and can go at once.
 		opts.OrphanGrace = time.Nanosecond
 	}
 	q := queue.New(s.Store, opts)
-	s.Queue, s.stop, s.smtp, s.addrs, s.listenErrors = q, stop, nil, map[string][]net.Addr{}, nil
+	s.Queue, s.stop, s.smtp, s.pop3, s.addrs, s.listenErrors = q, stop, nil, nil, map[string][]net.Addr{}, nil
 	wg := &s.services
 	wg.Go(func() { s.AutoBan.Run(ctx) })
 	wg.Go(func() {
@@ -43,6 +53,33 @@ func (s *Server) StartServices() error {
 	s.running = true
 	s.Log.Info("mail services started")
 	return nil
+}
+
+// router is where the queue asks where mail for other domains goes:
+// routes, the SMTP relayer or MX records, looked up on the "DNSServer"
+// setting's server (the system's when it is empty, as read now: a change
+// applies when the services next start), never to this machine's own SMTP
+// listeners.
+func (s *Server) router(ctx context.Context) (*routing.Router, error) {
+	setting, err := s.Store.Setting(ctx, "DNSServer")
+	if err != nil {
+		return nil, err
+	}
+	server, err := store.DNSServerAddress(setting)
+	if err != nil {
+		s.Log.Error("the DNS server setting is not valid; using the system's", "setting", setting, "error", err)
+		server = ""
+	}
+	listeners := func() []netip.AddrPort {
+		var out []netip.AddrPort
+		for _, a := range s.Addrs(store.ProtocolSMTP) {
+			if ap, err := netip.ParseAddrPort(a.String()); err == nil {
+				out = append(out, ap)
+			}
+		}
+		return out
+	}
+	return routing.NewRouter(s.Store, dns.NewResolver(server, 0), routing.InterfaceAddrs, routing.WithListeners(listeners)), nil
 }
 
 // StopServices stops the listeners and delivery and waits for them; open
@@ -61,7 +98,7 @@ func (s *Server) StopServices() error {
 	for _, srv := range s.smtp {
 		s.acceptedBefore.Add(srv.Accepted())
 	}
-	s.Queue, s.smtp, s.addrs = nil, nil, map[string][]net.Addr{}
+	s.Queue, s.smtp, s.pop3, s.addrs = nil, nil, nil, map[string][]net.Addr{}
 	s.mu.Unlock()
 	s.Log.Info("mail services stopped")
 	return nil

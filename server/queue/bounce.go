@@ -47,7 +47,24 @@ type bounce struct {
 type failedRecipient struct {
 	Address         string // the address delivery was attempted to
 	OriginalAddress string // the RCPT TO address it came from
-	Reply           string // the stored reply, e.g. "552 5.2.2 Inbox is full"
+	Reply           string // the reply, e.g. "552 5.2.2 Inbox is full"
+
+	// For a recipient on another server, what the last attempt found
+	// (recipientReport): the tries made, the server, whether Reply is its
+	// own and the command it answered.
+	Tries  int
+	Host   string
+	Addr   string
+	Remote bool
+	Sent   string
+}
+
+// failedFromStored is the failed recipient r as a bounce reports it, its
+// stored reply read back (parseReport).
+func failedFromStored(address, original, stored string) failedRecipient {
+	rep := parseReport(stored)
+	return failedRecipient{Address: address, OriginalAddress: original, Reply: rep.Reply,
+		Tries: rep.Tries, Host: rep.Host, Addr: rep.Addr, Remote: rep.Remote, Sent: rep.Sent}
 }
 
 // buildBounce renders b as a complete message, with CRLF line endings.
@@ -114,8 +131,8 @@ func (b bounce) sendFailedText() string {
 		if r.OriginalAddress != "" && !strings.EqualFold(r.OriginalAddress, r.Address) {
 			fmt.Fprintf(&rcpts, " (sent to %s)", oneLine(r.OriginalAddress))
 		}
-		_, _, reason := parseReply(r.Reply)
-		fmt.Fprintf(&rcpts, "\r\n   %s\r\n", reason)
+		rcpts.WriteString("\r\n")
+		r.describe(&rcpts)
 	}
 	text = strings.NewReplacer(
 		"%MACRO_SENT%", b.Arrival.Format(time.RFC1123Z),
@@ -126,6 +143,34 @@ func (b bounce) sendFailedText() string {
 		text += "\r\n"
 	}
 	return text
+}
+
+// describe writes what happened to r for people, each line indented:
+// for a reply of another server, the server, what was sent and what it
+// replied (as hMailServer's bounces say it); for a server that could not
+// be reached, which and why; else the reason alone. Then, for deliveries
+// to other servers, how often they were tried.
+func (r failedRecipient) describe(w *strings.Builder) {
+	_, _, reason := parseReply(r.Reply)
+	host := oneLine(r.Host)
+	if r.Addr != "" {
+		host += " (" + oneLine(r.Addr) + ")"
+	}
+	switch {
+	case r.Host != "" && r.Remote:
+		fmt.Fprintf(w, "   Remote server %s issued an error.\r\n", host)
+		if r.Sent != "" {
+			fmt.Fprintf(w, "   Mailwright sent: %s\r\n", oneLine(r.Sent))
+		}
+		fmt.Fprintf(w, "   Remote server replied: %s\r\n", strings.TrimSpace(oneLine(r.Reply)))
+	case r.Host != "":
+		fmt.Fprintf(w, "   Delivery to the recipient's server %s failed: %s\r\n", host, reason)
+	default:
+		fmt.Fprintf(w, "   %s\r\n", reason)
+	}
+	if r.Tries > 0 {
+		fmt.Fprintf(w, "   Tried %d time(s)\r\n", r.Tries)
+	}
 }
 
 // deliveryStatus is the message/delivery-status part: the per-message
@@ -148,6 +193,10 @@ func (b bounce) deliveryStatus(host string) []byte {
 		fmt.Fprintf(&d, "Final-Recipient: rfc822; %s\r\n", oneLine(r.Address))
 		d.WriteString("Action: failed\r\n")
 		fmt.Fprintf(&d, "Status: %s\r\n", status)
+		if r.Host != "" {
+			// RFC 3464 2.3.5: the server that was tried.
+			fmt.Fprintf(&d, "Remote-MTA: dns; %s\r\n", oneLine(r.Host))
+		}
 		if code != 0 {
 			fmt.Fprintf(&d, "Diagnostic-Code: smtp; %s\r\n", oneLine(r.Reply))
 		}

@@ -15,9 +15,12 @@ import (
 	"github.com/mailwright/mailwright/store/messagefile"
 )
 
-// Bounces for local recipients that failed (the account was deleted, its
-// inbox is full, ...): when a message leaves the queue, its sender gets
-// one bounce listing them, from mailer-daemon@<HostName> with the null
+// Bounces for recipients that failed — local ones (the account was
+// deleted, its inbox is full, ...) and those on other servers (refused
+// with a 5xx, tries exhausted, a loop to this server, a domain that does
+// not exist; not those a queue without a Router could not send,
+// replyRemoteUnavailable): when a message leaves the queue, its sender
+// gets one bounce listing them, from mailer-daemon@<HostName> with the null
 // envelope sender, so that a bounce never bounces (RFC 5321 4.5.5). Its
 // recipient is resolved simply: the sender's account when the sender is a
 // local account, else the external address.
@@ -30,7 +33,7 @@ import (
 // first bounce's file without a row, which reconciliation removes.
 
 // finishWithBounce removes the settled message m from the queue and, if
-// local recipients of it failed, queues the bounce to its sender in the
+// recipients of it failed, queues the bounce to its sender in the
 // same transaction. It returns the path of m's queue file for the caller
 // to remove; the error wraps store.ErrNotFound if another worker finished
 // m first.
@@ -43,8 +46,8 @@ func (q *Queue) finishWithBounce(ctx context.Context, log *slog.Logger, m store.
 	}
 	var failed []failedRecipient
 	for _, r := range current.Recipients {
-		if r.Status == store.RecipientFailed && r.AccountID != 0 {
-			failed = append(failed, failedRecipient{Address: r.Address, OriginalAddress: r.OriginalAddress, Reply: r.LastReply})
+		if r.Status == store.RecipientFailed && (r.AccountID != 0 || r.LastReply != replyRemoteUnavailable) {
+			failed = append(failed, failedFromStored(r.Address, r.OriginalAddress, r.LastReply))
 		}
 	}
 	if len(failed) == 0 || current.From == "" {

@@ -1,16 +1,19 @@
-// Package queue owns accepted messages until they are in their mailboxes:
-// the durable accept that comes before a 250 (the file fsynced, the queue
-// row committed), the workers that deliver queued messages to local
+// Package queue owns accepted messages until they are in their mailboxes
+// or with the next server: the durable accept that comes before a 250 (the
+// file fsynced, the queue row committed) with the copy for the mirror
+// address (mirror.go), the workers that deliver queued messages to local
 // accounts — with the Return-Path (and optional Delivered-To) header of
-// final delivery and the accounts' maximum sizes — the bounces to the
-// senders of local recipients that failed, and the reconciliation of
-// queue files and rows after a crash.
+// final delivery and the accounts' maximum sizes — and to other servers
+// (remote.go: by route, SMTP relayer or MX, in shared transactions and
+// batches, with retries on schedule), the bounces to the senders of
+// recipients that failed, and the reconciliation of queue files and rows
+// after a crash.
 //
 // It does not decide who the recipients are (the SMTP session resolves
-// them before Accept) and does not yet deliver to other servers: remote
-// delivery, routes and retries join later, and until then an external
-// recipient fails with "remote delivery is not available in this
-// version" (without a bounce).
+// them before Accept), where a domain's mail goes (server/routing) or how
+// SMTP is spoken (server/smtpclient). A queue without a Router delivers
+// locally only: an external recipient fails with replyRemoteUnavailable,
+// without a bounce.
 //
 // Exactly once into a local mailbox, after kill -9 at any point: a
 // recipient's mailbox file is its own copy, written atomically under a
@@ -21,10 +24,16 @@
 // and does nothing for a recipient that is no longer pending. A bounce is
 // queued in the transaction that removes the bounced message from the
 // queue (bouncequeue.go), so it too is sent once.
+//
+// At least once to another server: a recipient is marked delivered after
+// the next server's 250 to the end of data, so a crash in between sends
+// it again; while a worker delivers, it renews its lease on the message,
+// so no other worker or node sends it at the same time.
 package queue
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -33,6 +42,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mailwright/mailwright/server/recipients"
+	"github.com/mailwright/mailwright/server/routing"
+	"github.com/mailwright/mailwright/server/smtpclient"
 	"github.com/mailwright/mailwright/store"
 	"github.com/mailwright/mailwright/store/messagefile"
 )
@@ -80,6 +92,22 @@ type Options struct {
 	// removed, but another node sharing the message store may be between
 	// writing a file and committing its row; the grace covers that.
 	OrphanGrace time.Duration
+
+	// Router decides where mail for other domains goes: a route, the SMTP
+	// relayer or the domain's MX hosts. Without one the queue delivers
+	// locally only, and external recipients fail with
+	// replyRemoteUnavailable, without a bounce.
+	Router *routing.Router
+	// RetryUnit is how long one of "Minutes between every retry" lasts: a
+	// minute by default. Tests shorten it instead of waiting.
+	RetryUnit time.Duration
+	// SMTPTimeouts bound the steps of outbound SMTP; zero fields take the
+	// defaults of RFC 5321 4.5.3.2.
+	SMTPTimeouts smtpclient.Timeouts
+	// RootCAs are the authorities outbound TLS verifies certificates
+	// against when "Verify remote server certificate" is on; nil: the
+	// system's.
+	RootCAs *x509.CertPool
 }
 
 // Queue is the delivery queue of one node.
@@ -89,6 +117,9 @@ type Queue struct {
 	opts  Options
 	log   *slog.Logger
 	wake  chan struct{}
+
+	// recipients resolves the mirror address.
+	recipients *recipients.Resolver
 
 	// accepting holds the queue files between Write and the commit of
 	// their row, which reconciliation must not take for orphans.
@@ -132,13 +163,17 @@ func New(st *store.Store, opts Options) *Queue {
 	if opts.OrphanGrace <= 0 {
 		opts.OrphanGrace = DefaultOrphanGrace
 	}
+	if opts.RetryUnit <= 0 {
+		opts.RetryUnit = time.Minute
+	}
 	return &Queue{
-		st:        st,
-		files:     st.Files(),
-		opts:      opts,
-		log:       opts.Log.With("component", "queue"),
-		wake:      make(chan struct{}, 1),
-		accepting: make(map[string]struct{}),
+		st:         st,
+		files:      st.Files(),
+		opts:       opts,
+		log:        opts.Log.With("component", "queue"),
+		wake:       make(chan struct{}, 1),
+		recipients: recipients.New(st),
+		accepting:  make(map[string]struct{}),
 	}
 }
 
@@ -150,6 +185,10 @@ func New(st *store.Store, opts Options) *Queue {
 // the reply and the log) and the size. On failure nothing stays queued:
 // the file is removed and the error returned, and the caller answers 4xx.
 // It wakes the workers.
+//
+// When the "MirrorAddress" setting names an address the message is not
+// already for, a copy for it is written too and queued in the same
+// transaction (mirror.go).
 func (q *Queue) Accept(ctx context.Context, from string, rcpts []Recipient, body io.Reader) (id string, size int64, err error) {
 	if len(rcpts) == 0 {
 		return "", 0, errors.New("queue: a message needs at least one recipient")
@@ -176,14 +215,37 @@ func (q *Queue) Accept(ctx context.Context, from string, rcpts []Recipient, body
 	for i, r := range rcpts {
 		m.Recipients[i] = store.QueuedRecipient{Address: r.Address, OriginalAddress: r.OriginalAddress, AccountID: r.AccountID}
 	}
-	if _, err := q.st.Enqueue(ctx, m); err != nil {
-		if rerr := q.files.Remove(rel); rerr != nil {
-			// Reconciliation removes it later: it has no row.
-			q.log.Error("cannot remove the file of a message that was not queued", "queue_id", id, "err", rerr)
+	queued := []store.QueuedMessage{m}
+	written := []string{rel}
+	removeWritten := func() {
+		for _, rel := range written {
+			if rerr := q.files.Remove(rel); rerr != nil {
+				// Reconciliation removes it later: it has no row.
+				q.log.Error("cannot remove the file of a message that was not queued", "path", rel, "err", rerr)
+			}
 		}
+	}
+	mirror, err := q.mirrorCopy(ctx, id, from, rcpts)
+	if mirror.Path != "" {
+		defer q.stopAccepting(mirror.Path)
+		written = append(written, mirror.Path)
+	}
+	if err != nil {
+		removeWritten()
+		return "", 0, fmt.Errorf("queue: storing the copy for the mirror address: %w", err)
+	}
+	if len(mirror.Recipients) > 0 {
+		queued = append(queued, mirror)
+	}
+	if _, err := q.st.EnqueueAll(ctx, queued); err != nil {
+		removeWritten()
 		return "", 0, fmt.Errorf("queue: %w", err)
 	}
 	q.log.Info("message queued", "queue_id", id, "from", from, "recipients", len(rcpts), "size", size)
+	if len(queued) > 1 {
+		q.log.Info("message mirrored", "queue_id", id, "mirror_queue_id", queueID(mirror.Path),
+			"mirror", mirror.Recipients[0].OriginalAddress, "size", mirror.Size)
+	}
 	q.Wake()
 	return id, size, nil
 }

@@ -20,7 +20,7 @@ import (
 
 // Replies stored for recipients that failed.
 const (
-	replyRemoteUnavailable = "remote delivery is not available in this version"
+	replyRemoteUnavailable = "remote delivery is not configured: the queue has no router"
 	replyFileMissing       = "the message file is missing from the queue: the message cannot be delivered"
 	replyAccountGone       = "550 5.1.1 the recipient's account no longer exists"
 	replyInboxGone         = "550 5.1.1 the recipient's account or its INBOX no longer exists"
@@ -54,11 +54,14 @@ func (q *Queue) work(ctx context.Context, name string) {
 	}
 }
 
-// deliver settles every pending recipient of a claimed message, then
-// removes the message from the queue, or releases it for a later try if a
-// recipient hit a temporary error. When ctx ends it stops between
-// recipients and releases the message as it is, due at once; the database
-// work itself runs to its end, so a shutdown leaves no lease behind.
+// deliver settles every pending recipient of a claimed message — the
+// local ones first, then those on other servers (deliverRemote) — then
+// removes the message from the queue, or releases it for a later try when
+// a recipient hit a temporary failure (settle). While it works it keeps
+// its lease on the message (keepLease). When ctx ends it stops between
+// recipients and transactions and releases the message as it is, due at
+// once; the database work itself runs to its end, so a shutdown leaves no
+// lease behind.
 func (q *Queue) deliver(ctx context.Context, m store.QueuedMessage) {
 	work := context.WithoutCancel(ctx)
 	log := q.log.With("queue_id", queueID(m.Path), "message_id", m.ID)
@@ -80,28 +83,26 @@ func (q *Queue) deliver(ctx context.Context, m store.QueuedMessage) {
 		return
 	}
 
-	renewAt := time.Now().Add(q.opts.Lease / 2)
+	lease := q.keepLease(ctx, work, log, m)
+	send := lease.ctx
 	var retry error
-	remoteLogged := false
+	var remote []store.QueuedRecipient
+	unavailableLogged := false
 	for _, r := range m.Recipients {
 		if r.Status != store.RecipientPending {
 			continue
 		}
-		if ctx.Err() != nil {
+		if send.Err() != nil {
 			break
 		}
-		if time.Now().After(renewAt) {
-			if err := q.st.RenewLease(work, &m, q.opts.Lease); err != nil {
-				// Another worker holds the message now and finishes it.
-				log.Warn("lost the lease of a message while delivering it", "err", err)
-				return
-			}
-			renewAt = time.Now().Add(q.opts.Lease / 2)
-		}
 		if r.AccountID == 0 {
-			if !remoteLogged {
-				log.Warn("remote delivery is not built yet: external recipients fail", "recipient", r.Address)
-				remoteLogged = true
+			if q.opts.Router != nil {
+				remote = append(remote, r)
+				continue
+			}
+			if !unavailableLogged {
+				log.Warn("the queue has no router: external recipients fail", "recipient", r.Address)
+				unavailableLogged = true
 			}
 			if err := q.fail(work, log, m, r, replyRemoteUnavailable); err != nil {
 				retry = err
@@ -113,12 +114,72 @@ func (q *Queue) deliver(ctx context.Context, m store.QueuedMessage) {
 			retry = err
 		}
 	}
+	var deferred []deferredRecipient
+	if len(remote) > 0 && send.Err() == nil {
+		if deferred, err = q.deliverRemote(send, work, log, m, remote); err != nil {
+			log.Error("remote delivery stopped; will retry", "err", err)
+			retry = err
+		}
+	}
 
-	if retry != nil || ctx.Err() != nil {
+	m, lost := lease.stop()
+	if lost {
+		// Another worker holds the message now and finishes it.
+		log.Warn("lost the lease of a message while delivering it")
+		return
+	}
+	if ctx.Err() != nil {
 		q.release(work, log, m, retry)
 		return
 	}
-	q.finish(work, log, m, true)
+	q.settle(work, log, m, deferred, retry)
+}
+
+// settle ends an attempt at m that was not cut short. The external
+// recipients it deferred whose tries are used up fail with their last
+// reply (the bounce says "Tried N time(s)"); if others remain, or retry
+// is a temporary error of this server's, m is released for the next try —
+// its try count one up, due after the shortest wait among them — else it
+// leaves the queue with its bounce.
+func (q *Queue) settle(ctx context.Context, log *slog.Logger, m store.QueuedMessage, deferred []deferredRecipient, retry error) {
+	tries := m.TryCount + 1
+	var waiting []deferredRecipient
+	for _, d := range deferred {
+		if tries <= d.policy.retries {
+			waiting = append(waiting, d)
+			continue
+		}
+		if err := q.fail(ctx, log, m, d.r, d.report.String()); err != nil {
+			retry = err
+		}
+	}
+	if len(waiting) == 0 && retry == nil {
+		q.finish(ctx, log, m, true)
+		return
+	}
+	delay := time.Duration(-1)
+	for _, d := range waiting {
+		if wait := time.Duration(d.policy.minutes) * q.opts.RetryUnit; delay < 0 || wait < delay {
+			delay = wait
+		}
+	}
+	if retry != nil && (delay < 0 || retryDelay(tries) < delay) {
+		delay = retryDelay(tries)
+	}
+	next := time.Now().Add(delay)
+	for _, d := range waiting {
+		log.Info("delivery deferred", "recipient", d.r.Address, "reply", d.report.Reply, "host", d.report.Host,
+			"tries", tries, "retries", d.policy.retries, "next_try", next.Format(time.RFC3339))
+	}
+	m.TryCount, m.NextTryAt = tries, next.Unix()
+	if err := q.st.ReleaseQueued(ctx, m); err != nil {
+		log.Warn("releasing a queued message", "err", err)
+		return
+	}
+	if delay < q.opts.PollInterval {
+		// Sooner than idle workers would look by themselves.
+		time.AfterFunc(delay, q.Wake)
+	}
 }
 
 // release ends a worker's lease on m, for a retry after a delay when
@@ -131,6 +192,56 @@ func (q *Queue) release(ctx context.Context, log *slog.Logger, m store.QueuedMes
 	if err := q.st.ReleaseQueued(ctx, m); err != nil {
 		log.Warn("releasing a queued message", "err", err)
 	}
+}
+
+// leaseKeeper renews a worker's lease on a message while it delivers it,
+// a third of the lease before it would run out, so that no other worker
+// or node takes the message over however long the delivery lasts.
+type leaseKeeper struct {
+	// ctx is for the delivery: it ends when the queue stops or the lease
+	// is lost.
+	ctx    context.Context
+	cancel context.CancelFunc
+	quit   chan struct{}
+	done   chan struct{}
+	m      store.QueuedMessage // the lease as last renewed
+	lost   bool
+}
+
+func (q *Queue) keepLease(ctx, work context.Context, log *slog.Logger, m store.QueuedMessage) *leaseKeeper {
+	k := &leaseKeeper{m: m, quit: make(chan struct{}), done: make(chan struct{})}
+	k.ctx, k.cancel = context.WithCancel(ctx)
+	go func() {
+		defer close(k.done)
+		tick := time.NewTicker(q.opts.Lease / 3)
+		defer tick.Stop()
+		for {
+			select {
+			case <-k.quit:
+				return
+			case <-tick.C:
+			}
+			err := q.st.RenewLease(work, &k.m, q.opts.Lease)
+			if errors.Is(err, store.ErrLeaseLost) {
+				k.lost = true
+				k.cancel()
+				return
+			}
+			if err != nil {
+				log.Warn("renewing the lease of a message; will try again", "err", err)
+			}
+		}
+	}()
+	return k
+}
+
+// stop ends the renewals and returns the message with its lease as it
+// stands, and whether the lease was lost.
+func (k *leaseKeeper) stop() (store.QueuedMessage, bool) {
+	close(k.quit)
+	<-k.done
+	k.cancel()
+	return k.m, k.lost
 }
 
 // deliverLocal puts the message into recipient r's INBOX. A temporary
@@ -262,13 +373,22 @@ func localFileID(m store.QueuedMessage, r store.QueuedRecipient) string {
 	return hex.EncodeToString(sum[:16])
 }
 
-// fail marks a recipient failed and logs why.
+// fail marks a recipient failed and logs why. reply may be a stored
+// report (recipientReport).
 func (q *Queue) fail(ctx context.Context, log *slog.Logger, m store.QueuedMessage, r store.QueuedRecipient, reply string) error {
 	if err := q.st.FailRecipient(ctx, m.ID, r.ID, reply); err != nil {
 		return err
 	}
-	_, _, reason := parseReply(reply)
-	log.Info("delivery failed", "recipient", r.Address, "reason", reason, "reply", reply)
+	rep := parseReport(reply)
+	_, _, reason := parseReply(rep.Reply)
+	attrs := []any{"recipient", r.Address, "reason", reason, "reply", rep.Reply}
+	if rep.Tries > 0 {
+		attrs = append(attrs, "tries", rep.Tries)
+	}
+	if rep.Host != "" {
+		attrs = append(attrs, "host", rep.Host)
+	}
+	log.Info("delivery failed", attrs...)
 	return nil
 }
 
