@@ -22,22 +22,24 @@ import (
 // GetQueuedMessage reads.
 const maxHeaderBlock = 64 << 10
 
-func (s *queueService) ListQueue(ctx context.Context, _ *connect.Request[adminv1.ListQueueRequest]) (*connect.Response[adminv1.ListQueueResponse], error) {
+func (s *queueService) ListQueue(ctx context.Context, req *connect.Request[adminv1.ListQueueRequest]) (*connect.Response[adminv1.ListQueueResponse], error) {
 	if _, err := requireServer(ctx); err != nil {
 		return nil, err
 	}
-	queued, err := s.opts.Store.QueuedMessages(ctx)
-	if err != nil {
-		return nil, toConnect(err)
+	limit := int(req.Msg.GetLimit())
+	switch {
+	case limit <= 0:
+		limit = 100
+	case limit > 1000:
+		limit = 1000
 	}
-	recipients, err := s.opts.Store.QueuedRecipients(ctx)
+	queued, total, err := s.opts.Store.QueuePage(ctx, limit, int(req.Msg.GetOffset()))
 	if err != nil {
 		return nil, toConnect(err)
 	}
 	now := time.Now().Unix()
-	out := &adminv1.ListQueueResponse{}
+	out := &adminv1.ListQueueResponse{Total: int32(total)}
 	for _, m := range queued {
-		m.Recipients = recipients[m.ID]
 		out.Messages = append(out.Messages, queuedMessageToProto(m, now))
 	}
 	return connect.NewResponse(out), nil

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 )
 
 // The administrator's hand on the delivery queue (manual: Delivery queue):
@@ -28,8 +29,15 @@ func (s *Store) QueueLength(ctx context.Context) (int, error) {
 // message id, in the order they were queued: with QueuedMessages, the
 // whole queue in two queries.
 func (s *Store) QueuedRecipients(ctx context.Context) (map[int64][]QueuedRecipient, error) {
+	return s.queuedRecipientsBetween(ctx, 0, math.MaxInt64)
+}
+
+// queuedRecipientsBetween is QueuedRecipients for the messages whose ids
+// lie in [first, last]: one query for a page of the queue.
+func (s *Store) queuedRecipientsBetween(ctx context.Context, first, last int64) (map[int64][]QueuedRecipient, error) {
 	rows, err := s.query(ctx, s.db, `SELECT r.message_id, r.id, r.address, r.original_address, r.local_account_id, r.status, r.last_reply
-		FROM message_recipients r JOIN messages m ON m.id = r.message_id WHERE m.state = ? ORDER BY r.message_id, r.id`, MessageQueued)
+		FROM message_recipients r JOIN messages m ON m.id = r.message_id
+		WHERE m.state = ? AND m.id BETWEEN ? AND ? ORDER BY r.message_id, r.id`, MessageQueued, first, last)
 	if err != nil {
 		return nil, fmt.Errorf("store: list queued recipients: %w", err)
 	}
@@ -127,4 +135,38 @@ func (s *Store) ClearQueue(ctx context.Context) ([]string, error) {
 		return nil, fmt.Errorf("store: clear the queue: %w", err)
 	}
 	return paths, nil
+}
+
+// QueuePage is one page of the delivery queue, oldest first, with each
+// message's recipients, and the length of the whole queue.
+func (s *Store) QueuePage(ctx context.Context, limit, offset int) ([]QueuedMessage, int, error) {
+	total, err := s.count(ctx, s.db, "SELECT COUNT(*) FROM messages WHERE state = ?", MessageQueued)
+	if err != nil {
+		return nil, 0, err
+	}
+	rows, err := s.query(ctx, s.db, s.dialect.Page("SELECT "+queuedColumns+" FROM messages WHERE state = ? ORDER BY id", limit, max(offset, 0)), MessageQueued)
+	if err != nil {
+		return nil, 0, err
+	}
+	var page []QueuedMessage
+	for rows.Next() {
+		m, err := scanQueued(rows)
+		if err != nil {
+			rows.Close()
+			return nil, 0, err
+		}
+		page = append(page, m)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(page) == 0 {
+		return page, total, err
+	}
+	recipients, err := s.queuedRecipientsBetween(ctx, page[0].ID, page[len(page)-1].ID)
+	if err != nil {
+		return nil, 0, err
+	}
+	for i := range page {
+		page[i].Recipients = recipients[page[i].ID]
+	}
+	return page, total, nil
 }

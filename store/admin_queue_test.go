@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -138,6 +139,32 @@ func TestQueuedRecipientsGroupsByMessage(t *testing.T) {
 		}
 		if n, err := s.QueueLength(ctx); err != nil || n != 2 {
 			t.Errorf("queue length %d (%v), want 2", n, err)
+		}
+	})
+}
+
+func TestQueuePageReturnsOnePageWithItsRecipients(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		var ids []int64
+		for i := range 5 {
+			m := mustEnqueue(t, s, QueuedRecipient{Address: fmt.Sprintf("r%d@example.net", i)}, QueuedRecipient{Address: fmt.Sprintf("s%d@example.net", i)})
+			ids = append(ids, m.ID)
+		}
+		page, total, err := s.QueuePage(ctx, 2, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if total != 5 || len(page) != 2 || page[0].ID != ids[2] || page[1].ID != ids[3] {
+			t.Fatalf("page of 2 at 2: total %d, %+v", total, page)
+		}
+		for i, m := range page {
+			if len(m.Recipients) != 2 || m.Recipients[0].Address != fmt.Sprintf("r%d@example.net", i+2) {
+				t.Errorf("message %d recipients %+v", m.ID, m.Recipients)
+			}
+		}
+		if page, total, err := s.QueuePage(ctx, 10, 5); err != nil || total != 5 || len(page) != 0 {
+			t.Errorf("past the end: %d messages, total %d, %v", len(page), total, err)
 		}
 	})
 }

@@ -4855,6 +4855,8 @@ func (x *QueuedMessage) GetRecipients() []*QueuedRecipient {
 
 type ListQueueRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
+	Limit         int32                  `protobuf:"varint,1,opt,name=limit,proto3" json:"limit,omitempty"` // default 100, at most 1000
+	Offset        int32                  `protobuf:"varint,2,opt,name=offset,proto3" json:"offset,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -4889,9 +4891,24 @@ func (*ListQueueRequest) Descriptor() ([]byte, []int) {
 	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{87}
 }
 
+func (x *ListQueueRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+func (x *ListQueueRequest) GetOffset() int32 {
+	if x != nil {
+		return x.Offset
+	}
+	return 0
+}
+
 type ListQueueResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Messages      []*QueuedMessage       `protobuf:"bytes,1,rep,name=messages,proto3" json:"messages,omitempty"`
+	Total         int32                  `protobuf:"varint,2,opt,name=total,proto3" json:"total,omitempty"` // messages in the whole queue
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -4931,6 +4948,13 @@ func (x *ListQueueResponse) GetMessages() []*QueuedMessage {
 		return x.Messages
 	}
 	return nil
+}
+
+func (x *ListQueueResponse) GetTotal() int32 {
+	if x != nil {
+		return x.Total
+	}
+	return 0
 }
 
 type GetQueuedMessageRequest struct {
@@ -6079,10 +6103,13 @@ const file_mailwright_admin_v1_admin_proto_rawDesc = "" +
 	"\tlocked_by\x18\a \x01(\tR\blockedBy\x12D\n" +
 	"\n" +
 	"recipients\x18\b \x03(\v2$.mailwright.admin.v1.QueuedRecipientR\n" +
-	"recipients\"\x12\n" +
-	"\x10ListQueueRequest\"S\n" +
+	"recipients\"@\n" +
+	"\x10ListQueueRequest\x12\x14\n" +
+	"\x05limit\x18\x01 \x01(\x05R\x05limit\x12\x16\n" +
+	"\x06offset\x18\x02 \x01(\x05R\x06offset\"i\n" +
 	"\x11ListQueueResponse\x12>\n" +
-	"\bmessages\x18\x01 \x03(\v2\".mailwright.admin.v1.QueuedMessageR\bmessages\")\n" +
+	"\bmessages\x18\x01 \x03(\v2\".mailwright.admin.v1.QueuedMessageR\bmessages\x12\x14\n" +
+	"\x05total\x18\x02 \x01(\x05R\x05total\")\n" +
 	"\x17GetQueuedMessageRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\"\x8f\x01\n" +
 	"\x18GetQueuedMessageResponse\x12<\n" +
