@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"strings"
 )
 
 // Limits on what a client may send without a line break.
@@ -73,6 +74,8 @@ type dataReader struct {
 	max      int64 // 0: no limit
 	n        int64 // bytes of message seen (after unstuffing, with CRLF)
 	bareLF   int
+	received int  // "Received:" lines in the header section (hops)
+	inBody   bool // past the empty line ending the header section
 	pending  []byte
 	done     bool
 	err      error // sticky: excessive data, or the connection's error
@@ -107,7 +110,9 @@ func (d *dataReader) Read(p []byte) (int, error) {
 // than the buffer arrives in pieces; only the first can carry the stuffed
 // dot, and a CR ending one piece pairs with an LF starting the next.
 func (d *dataReader) nextLine() {
-	first, unbroken, prevCR := true, 0, false
+	// split: the line came in several pieces (longer than the buffer); such
+	// a line is never the empty line or a Received field worth counting.
+	first, unbroken, prevCR, split := true, 0, false, false
 	for {
 		piece, err := d.r.ReadSlice('\n')
 		unbroken += len(piece)
@@ -141,6 +146,7 @@ func (d *dataReader) nextLine() {
 				piece = piece[:len(piece)-1]
 			}
 			d.append(piece)
+			split = true
 			continue
 		}
 		body := piece[:len(piece)-1] // without the LF
@@ -151,6 +157,14 @@ func (d *dataReader) nextLine() {
 		body = bytes.TrimSuffix(body, []byte("\r"))
 		if !crlf {
 			d.bareLF++
+		}
+		if !d.inBody && !split {
+			switch {
+			case len(body) == 0:
+				d.inBody = true
+			case len(body) >= 9 && strings.EqualFold(string(body[:9]), "received:"):
+				d.received++
+			}
 		}
 		d.append(body)
 		d.append([]byte("\r\n"))

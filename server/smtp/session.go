@@ -459,6 +459,9 @@ func (s *session) data(ctx context.Context) *smtpreply.Reply {
 			return smtpreply.MessageTooLarge(kb(dr.n), s.sizeLimit/1024)
 		case errors.Is(err, errBareLF):
 			return smtpreply.RejectedBareLF
+		case errors.Is(err, errTooManyHops):
+			s.srv.log.Warn("message refused: mail loop", "session", s.id, "remote", s.remote, "from", s.from, "received_headers", dr.received)
+			return smtpreply.TooManyHops
 		case errors.Is(err, errExcessiveData) || errors.Is(drainErr, errExcessiveData):
 			s.closeAfter = true
 			return smtpreply.ExcessiveData
@@ -489,8 +492,19 @@ func (c *checkedBody) atEnd() error {
 	if c.dr.bareLF > 0 && !c.bareLFAllowed {
 		return errBareLF
 	}
+	// RFC 5321 6.3: a message that has passed this many servers is in a
+	// loop (two servers forwarding or mirroring to each other).
+	if c.dr.received >= maxHops {
+		return errTooManyHops
+	}
 	return nil
 }
+
+// maxHops is the most "Received:" fields a message may arrive with (the
+// one this server adds comes on top). Postfix and Exim use 50 and 100.
+const maxHops = 50
+
+var errTooManyHops = errors.New("too many hops")
 
 type readerFunc func([]byte) (int, error)
 

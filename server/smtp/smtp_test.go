@@ -395,3 +395,23 @@ func TestReceivedHeaderOverTLS(t *testing.T) {
 		}
 	}
 }
+
+// RFC 5321 6.3: two servers forwarding or mirroring to each other are
+// stopped by the number of Received fields a message has gathered.
+func TestMailLoopIsRefusedByHopCount(t *testing.T) {
+	ts := startServer(t)
+	send := func(hops int) string {
+		s := ts.dial("127.0.0.1", store.SecurityNone)
+		s.ehlo()
+		s.expect("MAIL FROM:<a@external.example>", "250 2.1.0 OK")
+		s.expect("RCPT TO:<user@example.com>", "250 2.1.5 OK")
+		s.expect("DATA", "354 OK, send.")
+		return s.send(strings.Repeat("Received: from a by b; Tue, 1 Jan 2030 00:00:00 +0000\r\n", hops) + "Subject: hops\r\n\r\nReceived: in the body does not count\r\n.")
+	}
+	if got := send(maxHops); got != "554 5.4.6 Too many hops: the message is in a mail loop." {
+		t.Fatalf("%d hops: %q", maxHops, got)
+	}
+	if got := send(maxHops - 1); !strings.HasPrefix(got, "250 ") {
+		t.Fatalf("%d hops: %q", maxHops-1, got)
+	}
+}

@@ -94,6 +94,7 @@ var (
 	MessageTooLargeAtRcpt   = reply(552, "5.3.4", "Message size exceeds fixed maximum message size.")
 	UnsupportedParameter    = reply(555, "5.5.4", "Unsupported parameter.")
 	Rejected                = reply(554, "5.7.1", "Rejected")
+	TooManyHops             = reply(554, "5.4.6", "Too many hops: the message is in a mail loop.")
 	MessageNeeds8BitTransit = reply(554, "5.6.3", "Message contains 8-bit data but BODY=8BITMIME was not given.")
 
 	// Authentication.
