@@ -22,14 +22,17 @@ command -v go >/dev/null || { echo "test.sh: Go 1.26 is needed (go.mod); install
 # protobuf-compiler: the test that the committed RPC code is not stale.
 need=()
 for pkg in postgresql mariadb-server libgl1-mesa-dev xorg-dev gcc-mingw-w64-x86-64 \
-  swaks libio-socket-ssl-perl libnet-ssleay-perl libauthen-sasl-perl curl python3 protobuf-compiler; do
+  swaks libio-socket-ssl-perl libnet-ssleay-perl libauthen-sasl-perl curl python3 protobuf-compiler postfix; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
   say "installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q
+  # postfix (for its smtp-sink test server) must not set up a running MTA.
+  echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
   apt-get install -y -q --no-install-recommends "${need[@]}"
+  postfix stop 2>/dev/null || true
 fi
 
 # --- PostgreSQL ------------------------------------------------------------
