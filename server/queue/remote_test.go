@@ -7,6 +7,7 @@ import (
 	"net/textproto"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -521,5 +522,68 @@ func TestAServerThatCannotBeReachedIsRetriedThenBounced(t *testing.T) {
 	}
 	if log := w.logs.String(); strings.Count(log, `msg="remote delivery attempt"`) != 2 || !strings.Contains(log, `msg="delivery deferred"`) {
 		t.Errorf("the log does not show two attempts and a deferral:\n%s", log)
+	}
+}
+
+// The issue's case: a peer that answers 452 twice and then 250 gets the
+// message at the third try, each try on schedule ("minutes" are seconds
+// here: next tries are stored in whole seconds), and the sender gets no
+// bounce.
+func TestA452TwiceThen250IsDeliveredOnTheThirdScheduledTry(t *testing.T) {
+	w := newRemoteWorld(t, "sender")
+	var tries []time.Time
+	var mu sync.Mutex
+	w.peer.rcptReply = func(address string, n int) string {
+		mu.Lock()
+		tries = append(tries, time.Now())
+		mu.Unlock()
+		if n <= 2 {
+			return "452 4.2.2 Mailbox full, try later"
+		}
+		return ""
+	}
+	w.settings(map[string]string{"SMTPMinutesBetweenTry": "2"})
+	w.deliverAll(Options{RetryUnit: time.Second, PollInterval: 50 * time.Millisecond}, w.accounts[0].Address,
+		[]Recipient{external("bob@example.net")}, remoteText)
+	if got := w.peer.Messages(); len(got) != 1 {
+		t.Fatalf("the peer got %d messages, want 1", len(got))
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(tries) != 3 {
+		t.Fatalf("%d tries, want 3", len(tries))
+	}
+	for i := 1; i < len(tries); i++ {
+		// Two "minutes" of a second each, less up to a second of rounding
+		// to whole seconds: never sooner than one second.
+		if gap := tries[i].Sub(tries[i-1]); gap < 900*time.Millisecond {
+			t.Errorf("try %d came %v after the one before, want the two-\"minute\" wait", i+1, gap)
+		}
+	}
+	if _, contents := inbox(t, w.st, w.accounts[0].ID); len(contents) != 0 {
+		t.Errorf("the sender got %d bounces for a message that was delivered", len(contents))
+	}
+}
+
+// Four recipients of which one is refused: only that one is bounced, and
+// the three delivered ones are never sent again.
+func TestFourRecipientsOneRefusedOnlyThatOneBounces(t *testing.T) {
+	w := newRemoteWorld(t, "sender")
+	w.peer.rcptReply = func(address string, n int) string {
+		if address == "c@example.net" {
+			return "550 5.1.1 No such user here"
+		}
+		return ""
+	}
+	rcpts := []Recipient{external("a@example.net"), external("b@example.net"), external("c@example.net"), external("d@example.net")}
+	w.deliverAll(Options{}, w.accounts[0].Address, rcpts, remoteText)
+	for _, r := range rcpts {
+		if n := w.peer.RcptCount(r.Address); n != 1 {
+			t.Errorf("%s was given %d times, want 1", r.Address, n)
+		}
+	}
+	_, reports := w.bounce(w.accounts[0])
+	if len(reports) != 1 || reports[0].Get("Final-Recipient") != "rfc822; c@example.net" {
+		t.Errorf("recipient reports %v, want c's alone", reports)
 	}
 }
