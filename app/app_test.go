@@ -100,16 +100,16 @@ func TestEveryNodeSaysNotConnectedBeforeAConnection(t *testing.T) {
 
 func TestConnectingReturnsToTheLastNode(t *testing.T) {
 	a := test.NewTempApp(t)
-	a.Preferences().SetString(prefLastNode, "settings/advanced/autoban")
+	a.Preferences().SetString(prefLastNode, "settings/protocols/imap/publicfolders")
 	m := newMainWindow(a)
 	defer m.window.Close()
 
 	m.connected(&admin.Session{Server: "127.0.0.1:8425"})
-	if m.current != "settings/advanced/autoban" {
+	if m.current != "settings/protocols/imap/publicfolders" {
 		t.Fatalf("after connecting the tree shows %q, want the last node", m.current)
 	}
-	if !hasLabel(m.page, "Auto-ban") || !hasLabelContaining(m.page, "This page is not built yet") {
-		t.Error("the Auto-ban placeholder is not shown")
+	if !hasLabel(m.page, "Public folders") || !hasLabelContaining(m.page, "This page is not built yet") {
+		t.Error("the Public folders placeholder is not shown")
 	}
 	m.tree.Select("utilities")
 	if got := a.Preferences().String(prefLastNode); got != "utilities" {
@@ -153,4 +153,77 @@ func hasLabelContaining(o fyne.CanvasObject, text string) bool {
 		}
 	}
 	return false
+}
+
+// editedPage is a page holding unsaved changes.
+type editedPage struct {
+	*widget.Label
+	changed bool
+}
+
+func (p *editedPage) HasUnsavedChanges() bool { return p.changed }
+
+func TestLeavingAPageWithUnsavedChangesAsks(t *testing.T) {
+	const id = "settings/protocols/imap/publicfolders"
+	page := &editedPage{Label: widget.NewLabel("Edited page"), changed: true}
+	old, had := admin.Pages[id]
+	admin.Pages[id] = func(*admin.Session, fyne.Window, string) fyne.CanvasObject { return page }
+	t.Cleanup(func() {
+		if had {
+			admin.Pages[id] = old
+		} else {
+			delete(admin.Pages, id)
+		}
+	})
+
+	a := test.NewTempApp(t)
+	a.Preferences().SetString(prefLastNode, id)
+	m := newMainWindow(a)
+	defer m.window.Close()
+	m.connected(&admin.Session{Server: "127.0.0.1:8425"})
+	if m.current != id || m.shown != fyne.CanvasObject(page) {
+		t.Fatalf("the edited page is not shown: %q", m.current)
+	}
+
+	m.tree.Select("utilities/mxquery")
+	tapDialog(t, m, "Discard unsaved changes?", "No")
+	if m.current != id || m.shown != fyne.CanvasObject(page) {
+		t.Fatalf("after No the window shows %q", m.current)
+	}
+	// The tree selects the edited page again: choosing the other node
+	// once more asks again (the tree fires only on a change of selection).
+	m.tree.Select("utilities/mxquery")
+	tapDialog(t, m, "Discard unsaved changes?", "No")
+
+	m.tree.Select("welcome")
+	tapDialog(t, m, "Discard unsaved changes?", "Yes")
+	if m.current != "welcome" || m.shown == fyne.CanvasObject(page) {
+		t.Fatalf("after Yes the window shows %q", m.current)
+	}
+
+	page.changed = false
+	m.tree.Select(id)
+	m.tree.Select("utilities")
+	if m.current != "utilities" {
+		t.Fatalf("leaving a page without changes went to %q", m.current)
+	}
+}
+
+// tapDialog checks the window's top dialog says question and taps button.
+func tapDialog(t *testing.T, m *mainWindow, question, button string) {
+	t.Helper()
+	top := m.window.Canvas().Overlays().Top()
+	if top == nil {
+		t.Fatalf("no dialog asks %q", question)
+	}
+	if !hasLabelContaining(top, question) {
+		t.Fatalf("the dialog does not ask %q", question)
+	}
+	for _, o := range test.LaidOutObjects(top) {
+		if b, ok := o.(*widget.Button); ok && b.Text == button {
+			test.Tap(b)
+			return
+		}
+	}
+	t.Fatalf("the dialog has no %q button", button)
 }

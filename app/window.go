@@ -7,6 +7,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/widget"
 
@@ -40,6 +41,10 @@ type mainWindow struct {
 	knownServersFile string
 	// server is the mailwrightd the Administrator started, if any.
 	server *bundledServer
+	// noConfirm is set while the tree's selection changes without the
+	// user choosing a node (connecting, disconnecting, or putting the
+	// selection back after the user kept unsaved changes).
+	noConfirm bool
 }
 
 // newMainWindow builds the main window at the size it had when the
@@ -71,8 +76,40 @@ func newMainWindow(a fyne.App) *mainWindow {
 	return m
 }
 
-// show displays the page of node id.
+// show displays the page of node id. When the page shown holds unsaved
+// changes it asks first, and on No stays where it is.
 func (m *mainWindow) show(id widget.TreeNodeID) {
+	if m.noConfirm {
+		if id != m.current || m.shown == nil {
+			m.replacePage(id)
+		}
+		return
+	}
+	if u, ok := m.shown.(admin.UnsavedChanges); ok && u.HasUnsavedChanges() {
+		if id == m.current {
+			return // the page shown already, with its edits
+		}
+		dialog.NewConfirm("Unsaved changes", "Discard unsaved changes?", func(discard bool) {
+			if discard {
+				m.replacePage(id)
+				return
+			}
+			m.selectQuietly(m.current)
+		}, m.window).Show()
+		return
+	}
+	m.replacePage(id)
+}
+
+// selectQuietly selects tree node id without asking about unsaved changes.
+func (m *mainWindow) selectQuietly(id widget.TreeNodeID) {
+	m.noConfirm = true
+	defer func() { m.noConfirm = false }()
+	m.tree.Select(id)
+}
+
+// replacePage stops the page shown and shows the page of node id.
+func (m *mainWindow) replacePage(id widget.TreeNodeID) {
 	if stopper, ok := m.shown.(admin.Stopper); ok {
 		stopper.Stop()
 	}
@@ -156,6 +193,9 @@ func (m *mainWindow) connected(s *admin.Session) {
 	m.window.SetTitle("Mailwright Administrator — " + s.Server)
 	m.tree.Refresh()
 	last := m.app.Preferences().StringWithFallback(prefLastNode, "welcome")
+	m.noConfirm = true
+	defer func() { m.noConfirm = false }()
+	m.current = "" // the new session's page is built even for the same node
 	m.selectNode(last)
 }
 
@@ -190,7 +230,8 @@ func (m *mainWindow) disconnect() {
 	m.window.SetTitle("Mailwright Administrator")
 	m.tree.Refresh()
 	m.tree.UnselectAll()
-	m.tree.Select("welcome")
+	m.current = ""
+	m.selectQuietly("welcome")
 }
 
 // closeSession stops the shown page and logs the session out.
