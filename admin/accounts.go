@@ -1,144 +1,27 @@
 package admin
 
 import (
+	"context"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"connectrpc.com/connect"
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/widget"
 
 	adminv1 "github.com/mailwright/mailwright/rpc/gen/mailwright/admin/v1"
-	"github.com/mailwright/mailwright/rpc/gen/mailwright/admin/v1/adminv1connect"
 )
 
 // accountPageSize is how many accounts one ListAccounts call fetches, and
 // maxCachedAccountPages how many such pages the list keeps: a domain of
 // 100,000 accounts is never read whole.
 const (
-	accountPageSize       = 200
-	maxCachedAccountPages = 25
+	accountPageSize       = listPageSize
+	maxCachedAccountPages = maxCachedListPages
 )
-
-// accountPager holds the pages of a domain's account list fetched so far,
-// by offset, and fetches a page the first time one of its rows is shown.
-type accountPager struct {
-	client   adminv1connect.AccountServiceClient
-	domainID int64
-	// run runs a fetch: in the app in the background, followed by a
-	// refresh of the list; in tests at once.
-	run func(fetch func())
-	// calls counts the ListAccounts calls made.
-	calls atomic.Int64
-
-	mu         sync.Mutex
-	filter     string
-	generation int // bumped by Reset, so late answers for an old filter are dropped
-	total      int
-	pages      map[int][]*adminv1.Account
-	loading    map[int]bool
-	err        error
-}
-
-func newAccountPager(client adminv1connect.AccountServiceClient, domainID int64) *accountPager {
-	return &accountPager{client: client, domainID: domainID, run: func(fetch func()) { fetch() },
-		pages: map[int][]*adminv1.Account{}, loading: map[int]bool{}}
-}
-
-// Len is the number of accounts the server reported for the filter.
-func (p *accountPager) Len() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.total
-}
-
-// Err is the error of the last fetch, nil if it succeeded.
-func (p *accountPager) Err() error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.err
-}
-
-// Row returns the i-th account, or false while its page is being fetched.
-func (p *accountPager) Row(i int) (*adminv1.Account, bool) {
-	if i < 0 {
-		return nil, false
-	}
-	offset := i / accountPageSize * accountPageSize
-	p.request(offset)
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	page, ok := p.pages[offset]
-	if !ok || i-offset >= len(page) {
-		return nil, false
-	}
-	return page[i-offset], true
-}
-
-// Reset drops the cached pages and fetches the first page for filter.
-func (p *accountPager) Reset(filter string) {
-	p.mu.Lock()
-	p.filter = filter
-	p.generation++
-	p.pages = map[int][]*adminv1.Account{}
-	p.loading = map[int]bool{}
-	p.mu.Unlock()
-	p.request(0)
-}
-
-// request fetches the page at offset unless it is cached or on its way.
-func (p *accountPager) request(offset int) {
-	p.mu.Lock()
-	if _, ok := p.pages[offset]; ok || p.loading[offset] {
-		p.mu.Unlock()
-		return
-	}
-	p.loading[offset] = true
-	generation, filter := p.generation, p.filter
-	p.mu.Unlock()
-	p.run(func() { p.fetch(generation, filter, offset) })
-}
-
-func (p *accountPager) fetch(generation int, filter string, offset int) {
-	p.calls.Add(1)
-	ctx, cancel := pageCallContext()
-	defer cancel()
-	resp, err := p.client.ListAccounts(ctx, connect.NewRequest(&adminv1.ListAccountsRequest{
-		DomainId: p.domainID, Filter: filter, Limit: accountPageSize, Offset: int32(offset)}))
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if generation != p.generation {
-		return
-	}
-	delete(p.loading, offset)
-	p.err = err
-	if err != nil {
-		return
-	}
-	p.total = int(resp.Msg.GetTotal())
-	p.pages[offset] = resp.Msg.GetAccounts()
-	// Keep the pages nearest the one just shown.
-	for len(p.pages) > maxCachedAccountPages {
-		farthest := offset
-		for cached := range p.pages {
-			if offsetDistance(cached, offset) > offsetDistance(farthest, offset) {
-				farthest = cached
-			}
-		}
-		delete(p.pages, farthest)
-	}
-}
-
-func offsetDistance(a, b int) int {
-	if a < b {
-		return b - a
-	}
-	return a - b
-}
 
 // accountsPage is a domain's Accounts node: the accounts, paged through
 // the RPC, with a search box, Add, Edit and Delete.
@@ -149,7 +32,7 @@ type accountsPage struct {
 	stack    *pageStack
 	listView fyne.CanvasObject
 
-	pager    *accountPager
+	pager    *pager[*adminv1.Account]
 	list     *widget.List
 	search   *widget.Entry
 	status   *widget.Label
@@ -161,10 +44,14 @@ type accountsPage struct {
 
 func newAccountsPage(s *Session, w fyne.Window, domainID int64) *accountsPage {
 	p := &accountsPage{session: s, window: w, domainID: domainID, selected: -1}
-	p.pager = newAccountPager(s.Client.Accounts, domainID)
-	if run := backgroundFetch; run != nil {
-		p.pager.run = func(fetch func()) { run(fetch, p.refresh) }
-	}
+	p.pager = newPager(func(ctx context.Context, filter string, limit, offset int) ([]*adminv1.Account, int, error) {
+		resp, err := s.Client.Accounts.ListAccounts(ctx, connect.NewRequest(&adminv1.ListAccountsRequest{
+			DomainId: domainID, Filter: filter, Limit: int32(limit), Offset: int32(offset)}))
+		if err != nil {
+			return nil, 0, err
+		}
+		return resp.Msg.GetAccounts(), int(resp.Msg.GetTotal()), nil
+	}, func() { p.refresh() })
 	p.list = widget.NewList(
 		p.pager.Len,
 		func() fyne.CanvasObject { return widget.NewLabel("") },
@@ -201,10 +88,11 @@ func newAccountsPage(s *Session, w fyne.Window, domainID int64) *accountsPage {
 	return p
 }
 
-// backgroundFetch runs a fetch of the account list off the UI goroutine
-// and then, on the UI goroutine, shows what arrived; meanwhile the rows of
-// the page on its way show "Loading...". Nil fetches at once, when the list
-// shows a row of a page not yet fetched (tests).
+// backgroundFetch runs a fetch of a paged list (accounts, aliases, IP
+// ranges) off the UI goroutine and then, on the UI goroutine, shows what
+// arrived; meanwhile the rows of the page on its way show "Loading...".
+// Nil fetches at once, when the list shows a row of a page not yet fetched
+// (tests).
 var backgroundFetch = func(fetch, show func()) {
 	go func() {
 		fetch()
@@ -279,14 +167,16 @@ func (p *accountsPage) confirmDelete() {
 	confirmRemoval(p.window, "the account "+a.GetAddress()+" and all its messages", func() { p.deleteAccount(a) })
 }
 
+// deleteAccount deletes the account and its messages behind a progress
+// dialog.
 func (p *accountsPage) deleteAccount(a *adminv1.Account) {
-	ctx, cancel := pageCallContext()
-	defer cancel()
-	if _, err := p.session.Client.Accounts.DeleteAccount(ctx, connect.NewRequest(&adminv1.DeleteAccountRequest{Id: a.GetId()})); err != nil {
-		showPageError(p.window, err)
-		return
-	}
-	p.reload()
+	runLong(p.window, "Deleting the account "+a.GetAddress()+"…", func(ctx context.Context) error {
+		_, err := p.session.Client.Accounts.DeleteAccount(ctx, connect.NewRequest(&adminv1.DeleteAccountRequest{Id: a.GetId()}))
+		return err
+	}, func(err error) {
+		showLongResult(p.window, err)
+		p.reload()
+	})
 }
 
 // adminLevels are the choices of Account → Administration level, in the
@@ -315,6 +205,7 @@ type accountEditor struct {
 	forwardEnabled, forwardKeepOriginal *widget.Check
 	forwardAddress                      *widget.Entry
 	tabs                                *container.AppTabs
+	emptyButton, unlockButton           *widget.Button
 	view                                fyne.CanvasObject
 }
 
@@ -356,7 +247,10 @@ func newAccountEditor(s *Session, w fyne.Window, domainID int64, a *adminv1.Acco
 	if a != nil {
 		title = a.GetAddress()
 	}
-	e.view = container.NewBorder(editorTitle(title), f.Buttons(), nil, nil, e.tabs)
+	e.emptyButton = widget.NewButton("Empty account…", e.confirmEmpty)
+	e.unlockButton = widget.NewButton("Unlock", e.unlock)
+	top := container.NewVBox(editorTitle(title), container.NewHBox(e.emptyButton, e.unlockButton))
+	e.view = container.NewBorder(top, f.Buttons(), nil, nil, e.tabs)
 	e.load()
 	return e
 }
@@ -366,6 +260,13 @@ func (e *accountEditor) load() {
 	a := e.account
 	if a == nil {
 		a = &adminv1.Account{Active: true}
+	}
+	if e.account == nil {
+		e.emptyButton.Disable()
+		e.unlockButton.Disable()
+	} else {
+		e.emptyButton.Enable()
+		e.unlockButton.Enable()
 	}
 	e.form.Load(func() {
 		e.address.SetText(a.GetAddress())
@@ -457,4 +358,60 @@ func (e *accountEditor) save() error {
 	e.account = resp.Msg
 	e.load()
 	return nil
+}
+
+// confirmEmpty asks before emptying the account.
+func (e *accountEditor) confirmEmpty() {
+	if e.account == nil {
+		return
+	}
+	a := e.account
+	dialog.ShowConfirm("Empty account",
+		"Delete every message of "+a.GetAddress()+"? Its folders stay. This cannot be undone.",
+		func(ok bool) {
+			if ok {
+				e.empty(a)
+			}
+		}, e.window)
+}
+
+// empty deletes every message of the account behind a progress dialog.
+func (e *accountEditor) empty(a *adminv1.Account) {
+	var deleted int32
+	runLong(e.window, "Emptying the account "+a.GetAddress()+"…", func(ctx context.Context) error {
+		resp, err := e.session.Client.Accounts.EmptyAccount(ctx, connect.NewRequest(&adminv1.EmptyAccountRequest{Id: a.GetId()}))
+		if err == nil {
+			deleted = resp.Msg.GetDeletedMessages()
+		}
+		return err
+	}, func(err error) {
+		if showLongResult(e.window, err) && e.window != nil {
+			dialog.ShowInformation("Empty account",
+				"Deleted "+countText(int(deleted), "message", "messages")+" of "+a.GetAddress()+".", e.window)
+		}
+	})
+}
+
+// unlock clears the account's POP3 lock.
+func (e *accountEditor) unlock() {
+	if e.account == nil {
+		return
+	}
+	a := e.account
+	e.unlockButton.Disable()
+	go func() {
+		ctx, cancel := pageCallContext()
+		defer cancel()
+		_, err := e.session.Client.Accounts.UnlockAccount(ctx, connect.NewRequest(&adminv1.UnlockAccountRequest{Id: a.GetId()}))
+		runOnUI(func() {
+			e.unlockButton.Enable()
+			if err != nil {
+				showPageError(e.window, err)
+				return
+			}
+			if e.window != nil {
+				dialog.ShowInformation("Unlock", "The account "+a.GetAddress()+" is unlocked.", e.window)
+			}
+		})
+	}()
 }

@@ -114,9 +114,7 @@ func TestAccountEditorEditsAndDeletes(t *testing.T) {
 	p.list.Select(1)
 	test.Tap(p.remove)
 	tapDialogButton(t, w, "Yes")
-	if p.pager.Len() != 2 {
-		t.Fatalf("after Delete the list has %d accounts", p.pager.Len())
-	}
+	eventually(t, "the account is deleted", func() bool { return p.pager.Len() == 2 })
 	if _, err := srv.Store.AccountByAddress(context.Background(), "user00001@example.com"); err == nil {
 		t.Fatal("the account is still in the store")
 	}

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"strings"
 
 	"connectrpc.com/connect"
@@ -12,8 +13,8 @@ import (
 	adminv1 "github.com/mailwright/mailwright/rpc/gen/mailwright/admin/v1"
 )
 
-// aliasesPage is a domain's Aliases node: the aliases with Add, Edit and
-// Delete (manual: Aliases).
+// aliasesPage is a domain's Aliases node: the aliases, paged through the
+// RPC, with a search box, Add, Edit and Delete (manual: Aliases).
 type aliasesPage struct {
 	session  *Session
 	window   fyne.Window
@@ -21,9 +22,10 @@ type aliasesPage struct {
 	stack    *pageStack
 	listView fyne.CanvasObject
 
-	aliases  []*adminv1.Alias
+	pager    *pager[*adminv1.Alias]
 	selected int
 	list     *widget.List
+	search   *widget.Entry
 	status   *widget.Label
 	edit     *widget.Button
 	remove   *widget.Button
@@ -32,31 +34,46 @@ type aliasesPage struct {
 
 func newAliasesPage(s *Session, w fyne.Window, domainID int64) *aliasesPage {
 	p := &aliasesPage{session: s, window: w, domainID: domainID, selected: -1}
+	p.pager = newPager(func(ctx context.Context, filter string, limit, offset int) ([]*adminv1.Alias, int, error) {
+		resp, err := s.Client.Aliases.ListAliases(ctx, connect.NewRequest(&adminv1.ListAliasesRequest{
+			DomainId: domainID, Filter: filter, Limit: int32(limit), Offset: int32(offset)}))
+		if err != nil {
+			return nil, 0, err
+		}
+		return resp.Msg.GetAliases(), int(resp.Msg.GetTotal()), nil
+	}, func() { p.refresh() })
 	p.list = widget.NewList(
-		func() int { return len(p.aliases) },
+		p.pager.Len,
 		func() fyne.CanvasObject { return widget.NewLabel("") },
 		func(i widget.ListItemID, o fyne.CanvasObject) {
-			a := p.aliases[i]
+			label := o.(*widget.Label)
+			a, ok := p.pager.Row(i)
+			if !ok {
+				label.SetText("Loading...")
+				return
+			}
 			text := a.GetAddress() + " → " + a.GetTarget()
 			if !a.GetActive() {
 				text += " - inactive"
 			}
-			o.(*widget.Label).SetText(text)
+			label.SetText(text)
 		})
 	p.list.OnSelected = func(i widget.ListItemID) { p.selected = i; p.edit.Enable(); p.remove.Enable() }
-	p.list.OnUnselected = func(widget.ListItemID) { p.selected = -1; p.edit.Disable(); p.remove.Disable() }
+	p.list.OnUnselected = func(widget.ListItemID) { p.unselect() }
+	p.search = widget.NewEntry()
+	p.search.SetPlaceHolder("Search addresses")
+	p.search.OnChanged = func(string) { p.reload() }
 	p.status = widget.NewLabel("")
 	add := widget.NewButton("Add...", func() { p.openEditor(nil) })
 	p.edit = widget.NewButton("Edit...", func() {
-		if p.selected >= 0 {
-			p.openEditor(p.aliases[p.selected])
+		if a, ok := p.selectedAlias(); ok {
+			p.openEditor(a)
 		}
 	})
 	p.remove = widget.NewButton("Delete", p.confirmDelete)
-	p.edit.Disable()
-	p.remove.Disable()
+	p.unselect()
 	p.listView = container.NewBorder(
-		container.NewVBox(editorTitle("Aliases"), p.status),
+		container.NewVBox(editorTitle("Aliases"), p.search, p.status),
 		container.NewHBox(layout.NewSpacer(), add, p.edit, p.remove),
 		nil, nil, p.list)
 	p.stack = newPageStack(p.listView)
@@ -64,17 +81,36 @@ func newAliasesPage(s *Session, w fyne.Window, domainID int64) *aliasesPage {
 	return p
 }
 
-func (p *aliasesPage) reload() {
-	ctx, cancel := pageCallContext()
-	defer cancel()
-	resp, err := p.session.Client.Aliases.ListAliases(ctx, connect.NewRequest(&adminv1.ListAliasesRequest{DomainId: p.domainID}))
-	if err != nil {
-		p.status.SetText("Could not read the aliases: " + errorText(err))
-		return
+// selectedAlias is the alias selected in the list, if its page is at hand.
+func (p *aliasesPage) selectedAlias() (*adminv1.Alias, bool) {
+	if p.selected < 0 {
+		return nil, false
 	}
-	p.aliases = resp.Msg.GetAliases()
-	p.status.SetText(countText(len(p.aliases), "alias", "aliases"))
+	return p.pager.Row(p.selected)
+}
+
+func (p *aliasesPage) unselect() {
+	p.selected = -1
+	p.edit.Disable()
+	p.remove.Disable()
+}
+
+// reload drops the cached pages and reads the list again for the search
+// box's text.
+func (p *aliasesPage) reload() {
 	p.list.UnselectAll()
+	p.unselect()
+	p.pager.Reset(strings.TrimSpace(p.search.Text))
+	p.refresh()
+}
+
+// refresh shows the rows fetched so far and the count.
+func (p *aliasesPage) refresh() {
+	if err := p.pager.Err(); err != nil {
+		p.status.SetText("Could not read the aliases: " + errorText(err))
+	} else {
+		p.status.SetText(countText(p.pager.Len(), "alias", "aliases"))
+	}
 	p.list.Refresh()
 }
 
@@ -93,10 +129,10 @@ func (p *aliasesPage) showList() {
 }
 
 func (p *aliasesPage) confirmDelete() {
-	if p.selected < 0 {
+	a, ok := p.selectedAlias()
+	if !ok {
 		return
 	}
-	a := p.aliases[p.selected]
 	confirmRemoval(p.window, "the alias "+a.GetAddress(), func() {
 		ctx, cancel := pageCallContext()
 		defer cancel()

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"strconv"
 	"strings"
 
@@ -185,15 +186,17 @@ func (p *domainsPage) confirmDelete() {
 	confirmRemoval(p.window, "the domain "+d.GetName()+" with all its accounts, aliases and lists", func() { p.deleteDomain(d) })
 }
 
+// deleteDomain deletes the domain behind a progress dialog: the server
+// deletes every account's files, which may take long.
 func (p *domainsPage) deleteDomain(d *adminv1.Domain) {
-	ctx, cancel := pageCallContext()
-	defer cancel()
-	if _, err := p.session.Client.Domains.DeleteDomain(ctx, connect.NewRequest(&adminv1.DeleteDomainRequest{Id: d.GetId()})); err != nil {
-		showPageError(p.window, err)
-		return
-	}
-	p.reload()
-	domainsChanged()
+	runLong(p.window, "Deleting the domain "+d.GetName()+"…", func(ctx context.Context) error {
+		_, err := p.session.Client.Domains.DeleteDomain(ctx, connect.NewRequest(&adminv1.DeleteDomainRequest{Id: d.GetId()}))
+		return err
+	}, func(err error) {
+		showLongResult(p.window, err)
+		p.reload()
+		domainsChanged()
+	})
 }
 
 // newDomainPage is the page of one domain's tree node: its editor.

@@ -1,8 +1,8 @@
 package admin
 
 import (
+	"context"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -25,16 +25,18 @@ func init() {
 const expiresLayout = "2006-01-02 15:04"
 
 // ipRangesPage is Advanced → IP ranges: the ranges by priority, highest
-// first, with Add, Edit and Delete (manual: IP ranges).
+// first, paged through the RPC, with a search box, Add, Edit and Delete
+// (manual: IP ranges).
 type ipRangesPage struct {
 	session  *Session
 	window   fyne.Window
 	stack    *pageStack
 	listView fyne.CanvasObject
 
-	ranges   []*adminv1.IPRange
+	pager    *pager[*adminv1.IPRange]
 	selected int
 	list     *widget.List
+	search   *widget.Entry
 	status   *widget.Label
 	edit     *widget.Button
 	remove   *widget.Button
@@ -43,27 +45,42 @@ type ipRangesPage struct {
 
 func newIPRangesPage(s *Session, w fyne.Window) *ipRangesPage {
 	p := &ipRangesPage{session: s, window: w, selected: -1}
+	p.pager = newPager(func(ctx context.Context, filter string, limit, offset int) ([]*adminv1.IPRange, int, error) {
+		resp, err := s.Client.IPRanges.ListIPRanges(ctx, connect.NewRequest(&adminv1.ListIPRangesRequest{
+			Filter: filter, Limit: int32(limit), Offset: int32(offset)}))
+		if err != nil {
+			return nil, 0, err
+		}
+		return resp.Msg.GetRanges(), int(resp.Msg.GetTotal()), nil
+	}, func() { p.refresh() })
 	p.list = widget.NewList(
-		func() int { return len(p.ranges) },
+		p.pager.Len,
 		func() fyne.CanvasObject { return widget.NewLabel("") },
 		func(i widget.ListItemID, o fyne.CanvasObject) {
-			r := p.ranges[i]
-			o.(*widget.Label).SetText(fmt.Sprintf("%d  %s  %s - %s", r.GetPriority(), r.GetName(), r.GetLowerIp(), r.GetUpperIp()))
+			label := o.(*widget.Label)
+			r, ok := p.pager.Row(i)
+			if !ok {
+				label.SetText("Loading...")
+				return
+			}
+			label.SetText(fmt.Sprintf("%d  %s  %s - %s", r.GetPriority(), r.GetName(), r.GetLowerIp(), r.GetUpperIp()))
 		})
 	p.list.OnSelected = func(i widget.ListItemID) { p.selected = i; p.edit.Enable(); p.remove.Enable() }
-	p.list.OnUnselected = func(widget.ListItemID) { p.selected = -1; p.edit.Disable(); p.remove.Disable() }
+	p.list.OnUnselected = func(widget.ListItemID) { p.unselect() }
+	p.search = widget.NewEntry()
+	p.search.SetPlaceHolder("Search names and addresses")
+	p.search.OnChanged = func(string) { p.reload() }
 	p.status = widget.NewLabel("")
 	add := widget.NewButton("Add...", func() { p.openEditor(nil) })
 	p.edit = widget.NewButton("Edit...", func() {
-		if p.selected >= 0 {
-			p.openEditor(p.ranges[p.selected])
+		if r, ok := p.selectedRange(); ok {
+			p.openEditor(r)
 		}
 	})
 	p.remove = widget.NewButton("Delete", p.confirmDelete)
-	p.edit.Disable()
-	p.remove.Disable()
+	p.unselect()
 	p.listView = container.NewBorder(
-		container.NewVBox(editorTitle("IP ranges"), p.status),
+		container.NewVBox(editorTitle("IP ranges"), p.search, p.status),
 		container.NewHBox(layout.NewSpacer(), add, p.edit, p.remove),
 		nil, nil, p.list)
 	p.stack = newPageStack(p.listView)
@@ -71,23 +88,36 @@ func newIPRangesPage(s *Session, w fyne.Window) *ipRangesPage {
 	return p
 }
 
-func (p *ipRangesPage) reload() {
-	ctx, cancel := pageCallContext()
-	defer cancel()
-	resp, err := p.session.Client.IPRanges.ListIPRanges(ctx, connect.NewRequest(&adminv1.ListIPRangesRequest{}))
-	if err != nil {
-		p.status.SetText("Could not read the IP ranges: " + errorText(err))
-		return
+// selectedRange is the range selected in the list, if its page is at hand.
+func (p *ipRangesPage) selectedRange() (*adminv1.IPRange, bool) {
+	if p.selected < 0 {
+		return nil, false
 	}
-	p.ranges = resp.Msg.GetRanges()
-	sort.SliceStable(p.ranges, func(i, j int) bool {
-		if p.ranges[i].GetPriority() != p.ranges[j].GetPriority() {
-			return p.ranges[i].GetPriority() > p.ranges[j].GetPriority()
-		}
-		return p.ranges[i].GetName() < p.ranges[j].GetName()
-	})
-	p.status.SetText(countText(len(p.ranges), "IP range", "IP ranges"))
+	return p.pager.Row(p.selected)
+}
+
+func (p *ipRangesPage) unselect() {
+	p.selected = -1
+	p.edit.Disable()
+	p.remove.Disable()
+}
+
+// reload drops the cached pages and reads the list again for the search
+// box's text.
+func (p *ipRangesPage) reload() {
 	p.list.UnselectAll()
+	p.unselect()
+	p.pager.Reset(strings.TrimSpace(p.search.Text))
+	p.refresh()
+}
+
+// refresh shows the rows fetched so far and the count.
+func (p *ipRangesPage) refresh() {
+	if err := p.pager.Err(); err != nil {
+		p.status.SetText("Could not read the IP ranges: " + errorText(err))
+	} else {
+		p.status.SetText(countText(p.pager.Len(), "IP range", "IP ranges"))
+	}
 	p.list.Refresh()
 }
 
@@ -106,10 +136,10 @@ func (p *ipRangesPage) showList() {
 }
 
 func (p *ipRangesPage) confirmDelete() {
-	if p.selected < 0 {
+	r, ok := p.selectedRange()
+	if !ok {
 		return
 	}
-	r := p.ranges[p.selected]
 	confirmRemoval(p.window, "the IP range "+r.GetName(), func() {
 		ctx, cancel := pageCallContext()
 		defer cancel()

@@ -29,23 +29,25 @@ var queueColumns = []struct {
 }
 
 // QueuePage is the delivery queue (hMailServer's Status → Delivery queue):
-// the queued messages, with refresh, show message, send now, remove and
-// clear.
+// the queued messages, paged through ListQueue as the table scrolls, with
+// refresh, show message, send now, remove and clear.
 type QueuePage struct {
 	widget.BaseWidget
 	session *Session
 	window  fyne.Window
 
-	messages []*adminv1.QueuedMessage
-	selected int // index in messages; -1 for none
+	pager     *pager[*adminv1.QueuedMessage]
+	selected  int   // row in the queue; -1 for none
+	keep      int64 // the message to select again once the first page is back
+	reloading bool  // a Reload's first page is not shown yet
 
 	table   *widget.Table
 	count   *widget.Label
 	problem *widget.Label
 	actions []*widget.Button // the buttons that need a selected message
 	content fyne.CanvasObject
-	// loaded, when set, is called after each reload has been shown; tests
-	// wait on it.
+	// loaded, when set, is called after each page fetched has been shown;
+	// tests wait on it.
 	loaded func()
 }
 
@@ -57,9 +59,23 @@ func NewQueuePage(s *Session, w fyne.Window) *QueuePage {
 func newQueuePage(s *Session, w fyne.Window, loaded func()) *QueuePage {
 	p := &QueuePage{session: s, window: w, selected: -1, loaded: loaded}
 	p.ExtendBaseWidget(p)
+	p.pager = newPager(func(ctx context.Context, _ string, limit, offset int) ([]*adminv1.QueuedMessage, int, error) {
+		resp, err := s.Client.Queue.ListQueue(ctx, connect.NewRequest(&adminv1.ListQueueRequest{Limit: int32(limit), Offset: int32(offset)}))
+		if err != nil {
+			return nil, 0, err
+		}
+		return resp.Msg.GetMessages(), int(resp.Msg.GetTotal()), nil
+	}, nil)
+	// Pages are fetched off the UI goroutine, then shown on it.
+	p.pager.run = func(fetch func()) {
+		go func() {
+			fetch()
+			runOnUI(p.showFetched)
+		}()
+	}
 
 	p.table = widget.NewTableWithHeaders(
-		func() (int, int) { return len(p.messages), len(queueColumns) },
+		func() (int, int) { return p.pager.Len(), len(queueColumns) },
 		func() fyne.CanvasObject {
 			l := widget.NewLabel("")
 			l.Truncation = fyne.TextTruncateEllipsis
@@ -112,15 +128,27 @@ func (p *QueuePage) CreateRenderer() fyne.WidgetRenderer {
 	return widget.NewSimpleRenderer(p.content)
 }
 
-// Messages returns the messages the page lists.
-func (p *QueuePage) Messages() []*adminv1.QueuedMessage { return p.messages }
+// Messages returns the messages of the pages fetched so far, in queue order.
+func (p *QueuePage) Messages() []*adminv1.QueuedMessage {
+	var ms []*adminv1.QueuedMessage
+	for i := range p.pager.Len() {
+		if m, ok := p.pager.Cached(i); ok {
+			ms = append(ms, m)
+		}
+	}
+	return ms
+}
 
-// cell is the text of one table cell.
+// cell is the text of one table cell; showing a row of a page not yet
+// fetched fetches it.
 func (p *QueuePage) cell(row, col int) string {
-	if row >= len(p.messages) {
+	m, ok := p.pager.Row(row)
+	if !ok {
+		if col == 0 {
+			return "…"
+		}
 		return ""
 	}
-	m := p.messages[row]
 	switch col {
 	case 0:
 		return fmt.Sprint(m.GetId())
@@ -176,47 +204,43 @@ func formatSize(n int64) string {
 	return fmt.Sprintf("%.1f KB", float64(n)/1024)
 }
 
-// Reload asks the server for the queue again.
+// Reload asks the server for the queue again, from its first page; the
+// selected message stays selected if it is still on that page.
 func (p *QueuePage) Reload() {
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		resp, err := p.session.Client.Queue.ListQueue(ctx, connect.NewRequest(&adminv1.ListQueueRequest{}))
-		runOnUI(func() {
-			if err != nil {
-				showProblem(p.problem, "Cannot read the delivery queue: "+serverMessage(err))
-			} else {
-				showProblem(p.problem, "")
-				p.setMessages(resp.Msg.GetMessages())
-			}
-			if p.loaded != nil {
-				p.loaded()
-			}
-		})
-	}()
+	if m := p.current(); m != nil {
+		p.keep = m.GetId()
+	}
+	p.reloading = true
+	p.pager.Reset("")
 }
 
-func (p *QueuePage) setMessages(ms []*adminv1.QueuedMessage) {
-	var keep int64
-	if p.selected >= 0 && p.selected < len(p.messages) {
-		keep = p.messages[p.selected].GetId()
-	}
-	p.messages = ms
-	p.selected = -1
-	p.table.UnselectAll()
-	for i, m := range ms {
-		if m.GetId() == keep {
-			p.table.Select(widget.TableCellID{Row: i, Col: 0})
+// showFetched shows a page that arrived, on the UI goroutine.
+func (p *QueuePage) showFetched() {
+	if err := p.pager.Err(); err != nil {
+		showProblem(p.problem, "Cannot read the delivery queue: "+serverMessage(err))
+	} else {
+		showProblem(p.problem, "")
+		if _, ok := p.pager.Cached(0); p.reloading && (ok || p.pager.Len() == 0) {
+			keep := p.keep
+			p.keep, p.reloading = 0, false
+			p.selected = -1
+			p.table.UnselectAll()
+			if keep != 0 {
+				p.Select(keep)
+			}
+			p.selectRow(p.selected)
 		}
+		p.count.SetText(fmt.Sprintf("%d messages", p.pager.Len()))
 	}
-	p.selectRow(p.selected)
-	p.count.SetText(fmt.Sprintf("%d messages", len(ms)))
 	p.table.Refresh()
+	if p.loaded != nil {
+		p.loaded()
+	}
 }
 
 // selectRow makes row the selected message (-1: none).
 func (p *QueuePage) selectRow(row int) {
-	if row >= len(p.messages) {
+	if row >= p.pager.Len() {
 		row = -1
 	}
 	p.selected = row
@@ -231,8 +255,8 @@ func (p *QueuePage) selectRow(row int) {
 
 // Select selects the message with the given id, as a click on its row does.
 func (p *QueuePage) Select(id int64) bool {
-	for i, m := range p.messages {
-		if m.GetId() == id {
+	for i := range p.pager.Len() {
+		if m, ok := p.pager.Cached(i); ok && m.GetId() == id {
 			p.table.Select(widget.TableCellID{Row: i, Col: 0})
 			return true
 		}
@@ -241,10 +265,8 @@ func (p *QueuePage) Select(id int64) bool {
 }
 
 func (p *QueuePage) current() *adminv1.QueuedMessage {
-	if p.selected < 0 || p.selected >= len(p.messages) {
-		return nil
-	}
-	return p.messages[p.selected]
+	m, _ := p.pager.Cached(p.selected)
+	return m
 }
 
 // call runs an RPC off the UI goroutine, then done on it (err shown in the
@@ -346,7 +368,7 @@ func (p *QueuePage) confirmRemove() {
 // confirmClear removes every queued message after asking.
 func (p *QueuePage) confirmClear() {
 	dialog.ShowConfirm("Clear the delivery queue",
-		fmt.Sprintf("Remove all %d messages from the delivery queue? None of them will be delivered.", len(p.messages)),
+		fmt.Sprintf("Remove all %d messages from the delivery queue? None of them will be delivered.", p.pager.Len()),
 		func(ok bool) {
 			if !ok {
 				return

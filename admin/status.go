@@ -205,29 +205,32 @@ func (p *StatusPage) confirmStop() {
 		}, p.window)
 }
 
-// startStop starts or stops the mail server inside the running process.
+// startStop starts or stops the mail server inside the running process,
+// behind a progress dialog: stopping waits for the sessions and deliveries
+// under way to end.
 func (p *StatusPage) startStop(start bool) {
 	p.startBtn.Disable()
 	p.stopBtn.Disable()
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		var resp *connect.Response[adminv1.Status]
+	title := "Stopping the mail server…"
+	if start {
+		title = "Starting the mail server…"
+	}
+	var resp *connect.Response[adminv1.Status]
+	runLong(p.window, title, func(ctx context.Context) error {
 		var err error
 		if start {
 			resp, err = p.session.Client.Status.StartServer(ctx, connect.NewRequest(&adminv1.StartServerRequest{}))
 		} else {
 			resp, err = p.session.Client.Status.StopServer(ctx, connect.NewRequest(&adminv1.StopServerRequest{}))
 		}
-		runOnUI(func() {
-			if err != nil {
-				dialog.ShowError(fmt.Errorf("%s", serverMessage(err)), p.window)
-				p.Refresh()
-				return
-			}
-			p.show(resp.Msg)
-		})
-	}()
+		return err
+	}, func(err error) {
+		if !showLongResult(p.window, err) {
+			p.Refresh()
+			return
+		}
+		p.show(resp.Msg)
+	})
 }
 
 // showProblem shows text in a page's problem label, which takes no room

@@ -6,25 +6,49 @@ import (
 	"connectrpc.com/connect"
 
 	adminv1 "github.com/mailwright/mailwright/rpc/gen/mailwright/admin/v1"
+	"github.com/mailwright/mailwright/store"
 )
 
 // Aliases: server administrators manage all, domain administrators those
 // of their domain. An alias's target may be any address, local or not.
 
+// ListAliases pages through a domain's aliases by address.
 func (s *aliasService) ListAliases(ctx context.Context, req *connect.Request[adminv1.ListAliasesRequest]) (*connect.Response[adminv1.ListAliasesResponse], error) {
+	limit, offset, err := listPage(req.Msg.GetFilter(), req.Msg.GetLimit(), req.Msg.GetOffset())
+	if err != nil {
+		return nil, err
+	}
 	domainID, err := s.domainInScope(ctx, req.Msg.GetDomainId())
 	if err != nil {
 		return nil, err
 	}
-	aliases, err := s.opts.Store.Aliases(ctx, domainID)
+	aliases, total, err := s.opts.Store.AliasesPage(ctx, domainID, req.Msg.GetFilter(), limit, offset)
 	if err != nil {
 		return nil, toConnect(err)
 	}
-	out := &adminv1.ListAliasesResponse{Aliases: make([]*adminv1.Alias, 0, len(aliases))}
+	out := &adminv1.ListAliasesResponse{Total: int32(total), Aliases: make([]*adminv1.Alias, 0, len(aliases))}
 	for _, a := range aliases {
 		out.Aliases = append(out.Aliases, aliasToProto(a))
 	}
 	return connect.NewResponse(out), nil
+}
+
+// listPage checks a list request's filter and offset and returns its page:
+// limit 100 when none is given, at most 1000.
+func listPage(filter string, limit, offset int32) (int, int, error) {
+	if err := checkFieldSizes(nameField("filter", filter)); err != nil {
+		return 0, 0, err
+	}
+	if offset < 0 {
+		return 0, 0, toConnect(&store.ValidationError{Field: "offset", Message: "must not be negative"})
+	}
+	switch {
+	case limit <= 0:
+		limit = 100
+	case limit > 1000:
+		limit = 1000
+	}
+	return int(limit), int(offset), nil
 }
 
 func (s *aliasService) GetAlias(ctx context.Context, req *connect.Request[adminv1.GetAliasRequest]) (*connect.Response[adminv1.Alias], error) {

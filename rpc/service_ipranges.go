@@ -2,25 +2,42 @@ package rpc
 
 import (
 	"context"
+	"strings"
 
 	"connectrpc.com/connect"
 
 	adminv1 "github.com/mailwright/mailwright/rpc/gen/mailwright/admin/v1"
+	"github.com/mailwright/mailwright/store"
 )
 
 // IP ranges (manual: IP ranges): server administrators only. Every change
 // tells the running server's range cache to read them again.
 
-func (s *ipRangeService) ListIPRanges(ctx context.Context, _ *connect.Request[adminv1.ListIPRangesRequest]) (*connect.Response[adminv1.ListIPRangesResponse], error) {
+// ListIPRanges pages through the IP ranges in the store's order; filter,
+// when set, keeps the ranges whose name or addresses contain it. There are
+// few ranges, so the paging is done here rather than in the store.
+func (s *ipRangeService) ListIPRanges(ctx context.Context, req *connect.Request[adminv1.ListIPRangesRequest]) (*connect.Response[adminv1.ListIPRangesResponse], error) {
 	if _, err := requireServer(ctx); err != nil {
+		return nil, err
+	}
+	limit, offset, err := listPage(req.Msg.GetFilter(), req.Msg.GetLimit(), req.Msg.GetOffset())
+	if err != nil {
 		return nil, err
 	}
 	ranges, err := s.opts.Store.IPRanges(ctx)
 	if err != nil {
 		return nil, toConnect(err)
 	}
-	out := &adminv1.ListIPRangesResponse{}
+	filter := strings.ToLower(req.Msg.GetFilter())
+	var matching []store.IPRange
 	for _, r := range ranges {
+		if filter == "" || strings.Contains(strings.ToLower(r.Name), filter) ||
+			strings.Contains(strings.ToLower(r.Lower.String()), filter) || strings.Contains(strings.ToLower(r.Upper.String()), filter) {
+			matching = append(matching, r)
+		}
+	}
+	out := &adminv1.ListIPRangesResponse{Total: int32(len(matching))}
+	for _, r := range matching[min(offset, len(matching)):min(offset+limit, len(matching))] {
 		out.Ranges = append(out.Ranges, ipRangeToProto(r))
 	}
 	return connect.NewResponse(out), nil

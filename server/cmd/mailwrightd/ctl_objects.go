@@ -151,7 +151,7 @@ func (c *ctlCall) alias(address string) (*adminv1.Alias, error) {
 	if err != nil {
 		return nil, err
 	}
-	resp, err := unary(c, c.client.Aliases.ListAliases, &adminv1.ListAliasesRequest{DomainId: d.GetId()})
+	resp, err := c.allAliases(d.GetId(), address)
 	if err != nil {
 		return nil, err
 	}
@@ -460,12 +460,30 @@ func accountFolders(c *ctlCall) error {
 
 // Aliases.
 
+// allAliases reads every alias of a domain whose address contains filter,
+// a page at a time.
+func (c *ctlCall) allAliases(domainID int64, filter string) (*adminv1.ListAliasesResponse, error) {
+	all := &adminv1.ListAliasesResponse{}
+	for {
+		resp, err := unary(c, c.client.Aliases.ListAliases, &adminv1.ListAliasesRequest{
+			DomainId: domainID, Filter: filter, Limit: 1000, Offset: int32(len(all.Aliases))})
+		if err != nil {
+			return nil, err
+		}
+		all.Aliases = append(all.Aliases, resp.GetAliases()...)
+		all.Total = resp.GetTotal()
+		if len(resp.GetAliases()) == 0 || len(all.Aliases) >= int(resp.GetTotal()) {
+			return all, nil
+		}
+	}
+}
+
 func aliasList(c *ctlCall) error {
 	d, err := c.domain(c.args[0])
 	if err != nil {
 		return err
 	}
-	resp, err := unary(c, c.client.Aliases.ListAliases, &adminv1.ListAliasesRequest{DomainId: d.GetId()})
+	resp, err := c.allAliases(d.GetId(), "")
 	if err != nil {
 		return err
 	}

@@ -85,8 +85,24 @@ func ctlServerCommands() []*ctlCommand {
 
 // IP ranges.
 
+// allIPRanges reads every IP range, a page at a time.
+func (c *ctlCall) allIPRanges() (*adminv1.ListIPRangesResponse, error) {
+	all := &adminv1.ListIPRangesResponse{}
+	for {
+		resp, err := unary(c, c.client.IPRanges.ListIPRanges, &adminv1.ListIPRangesRequest{Limit: 1000, Offset: int32(len(all.Ranges))})
+		if err != nil {
+			return nil, err
+		}
+		all.Ranges = append(all.Ranges, resp.GetRanges()...)
+		all.Total = resp.GetTotal()
+		if len(resp.GetRanges()) == 0 || len(all.Ranges) >= int(resp.GetTotal()) {
+			return all, nil
+		}
+	}
+}
+
 func (c *ctlCall) ipRange(name string) (*adminv1.IPRange, error) {
-	resp, err := unary(c, c.client.IPRanges.ListIPRanges, &adminv1.ListIPRangesRequest{})
+	resp, err := c.allIPRanges()
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +122,7 @@ func (c *ctlCall) ipRange(name string) (*adminv1.IPRange, error) {
 }
 
 func ipRangeList(c *ctlCall) error {
-	resp, err := unary(c, c.client.IPRanges.ListIPRanges, &adminv1.ListIPRangesRequest{})
+	resp, err := c.allIPRanges()
 	if err != nil {
 		return err
 	}

@@ -2152,6 +2152,9 @@ func (x *Alias) GetActive() bool {
 type ListAliasesRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	DomainId      int64                  `protobuf:"varint,1,opt,name=domain_id,json=domainId,proto3" json:"domain_id,omitempty"`
+	Limit         int32                  `protobuf:"varint,2,opt,name=limit,proto3" json:"limit,omitempty"` // default 100, at most 1000
+	Offset        int32                  `protobuf:"varint,3,opt,name=offset,proto3" json:"offset,omitempty"`
+	Filter        string                 `protobuf:"bytes,4,opt,name=filter,proto3" json:"filter,omitempty"` // part of the address
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2193,9 +2196,31 @@ func (x *ListAliasesRequest) GetDomainId() int64 {
 	return 0
 }
 
+func (x *ListAliasesRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+func (x *ListAliasesRequest) GetOffset() int32 {
+	if x != nil {
+		return x.Offset
+	}
+	return 0
+}
+
+func (x *ListAliasesRequest) GetFilter() string {
+	if x != nil {
+		return x.Filter
+	}
+	return ""
+}
+
 type ListAliasesResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Aliases       []*Alias               `protobuf:"bytes,1,rep,name=aliases,proto3" json:"aliases,omitempty"`
+	Total         int32                  `protobuf:"varint,2,opt,name=total,proto3" json:"total,omitempty"` // aliases matching the filter
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2235,6 +2260,13 @@ func (x *ListAliasesResponse) GetAliases() []*Alias {
 		return x.Aliases
 	}
 	return nil
+}
+
+func (x *ListAliasesResponse) GetTotal() int32 {
+	if x != nil {
+		return x.Total
+	}
+	return 0
 }
 
 type GetAliasRequest struct {
@@ -3375,6 +3407,9 @@ func (x *IPRange) GetAntiVirus() bool {
 
 type ListIPRangesRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
+	Limit         int32                  `protobuf:"varint,1,opt,name=limit,proto3" json:"limit,omitempty"` // default 100, at most 1000
+	Offset        int32                  `protobuf:"varint,2,opt,name=offset,proto3" json:"offset,omitempty"`
+	Filter        string                 `protobuf:"bytes,3,opt,name=filter,proto3" json:"filter,omitempty"` // part of the name or of an address
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3409,9 +3444,31 @@ func (*ListIPRangesRequest) Descriptor() ([]byte, []int) {
 	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{59}
 }
 
+func (x *ListIPRangesRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+func (x *ListIPRangesRequest) GetOffset() int32 {
+	if x != nil {
+		return x.Offset
+	}
+	return 0
+}
+
+func (x *ListIPRangesRequest) GetFilter() string {
+	if x != nil {
+		return x.Filter
+	}
+	return ""
+}
+
 type ListIPRangesResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Ranges        []*IPRange             `protobuf:"bytes,1,rep,name=ranges,proto3" json:"ranges,omitempty"`
+	Total         int32                  `protobuf:"varint,2,opt,name=total,proto3" json:"total,omitempty"` // ranges matching the filter
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3451,6 +3508,13 @@ func (x *ListIPRangesResponse) GetRanges() []*IPRange {
 		return x.Ranges
 	}
 	return nil
+}
+
+func (x *ListIPRangesResponse) GetTotal() int32 {
+	if x != nil {
+		return x.Total
+	}
+	return 0
 }
 
 type DeleteIPRangeRequest struct {
@@ -5928,11 +5992,15 @@ const file_mailwright_admin_v1_admin_proto_rawDesc = "" +
 	"\tdomain_id\x18\x02 \x01(\x03R\bdomainId\x12\x18\n" +
 	"\aaddress\x18\x03 \x01(\tR\aaddress\x12\x16\n" +
 	"\x06target\x18\x04 \x01(\tR\x06target\x12\x16\n" +
-	"\x06active\x18\x05 \x01(\bR\x06active\"1\n" +
+	"\x06active\x18\x05 \x01(\bR\x06active\"w\n" +
 	"\x12ListAliasesRequest\x12\x1b\n" +
-	"\tdomain_id\x18\x01 \x01(\x03R\bdomainId\"K\n" +
+	"\tdomain_id\x18\x01 \x01(\x03R\bdomainId\x12\x14\n" +
+	"\x05limit\x18\x02 \x01(\x05R\x05limit\x12\x16\n" +
+	"\x06offset\x18\x03 \x01(\x05R\x06offset\x12\x16\n" +
+	"\x06filter\x18\x04 \x01(\tR\x06filter\"a\n" +
 	"\x13ListAliasesResponse\x124\n" +
-	"\aaliases\x18\x01 \x03(\v2\x1a.mailwright.admin.v1.AliasR\aaliases\"!\n" +
+	"\aaliases\x18\x01 \x03(\v2\x1a.mailwright.admin.v1.AliasR\aaliases\x12\x14\n" +
+	"\x05total\x18\x02 \x01(\x05R\x05total\"!\n" +
 	"\x0fGetAliasRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\"$\n" +
 	"\x12DeleteAliasRequest\x12\x0e\n" +
@@ -6006,10 +6074,14 @@ const file_mailwright_admin_v1_admin_proto_rawDesc = "" +
 	"\frequire_auth\x18\f \x01(\v2\x1f.mailwright.admin.v1.DeliveriesR\vrequireAuth\x12\x1b\n" +
 	"\tanti_spam\x18\r \x01(\bR\bantiSpam\x12\x1d\n" +
 	"\n" +
-	"anti_virus\x18\x0e \x01(\bR\tantiVirus\"\x15\n" +
-	"\x13ListIPRangesRequest\"L\n" +
+	"anti_virus\x18\x0e \x01(\bR\tantiVirus\"[\n" +
+	"\x13ListIPRangesRequest\x12\x14\n" +
+	"\x05limit\x18\x01 \x01(\x05R\x05limit\x12\x16\n" +
+	"\x06offset\x18\x02 \x01(\x05R\x06offset\x12\x16\n" +
+	"\x06filter\x18\x03 \x01(\tR\x06filter\"b\n" +
 	"\x14ListIPRangesResponse\x124\n" +
-	"\x06ranges\x18\x01 \x03(\v2\x1c.mailwright.admin.v1.IPRangeR\x06ranges\"&\n" +
+	"\x06ranges\x18\x01 \x03(\v2\x1c.mailwright.admin.v1.IPRangeR\x06ranges\x12\x14\n" +
+	"\x05total\x18\x02 \x01(\x05R\x05total\"&\n" +
 	"\x14DeleteIPRangeRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\"\x17\n" +
 	"\x15DeleteIPRangeResponse\"\xcc\x01\n" +
