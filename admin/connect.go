@@ -201,6 +201,13 @@ func (d *ConnectDialog) AutoConnect() bool {
 	return true
 }
 
+// ConnectWith connects at once to the selected server with these
+// credentials (the quick start passes the administrator password this way).
+func (d *ConnectDialog) ConnectWith(user, password string) {
+	d.SetCredentials(user, password)
+	d.connect()
+}
+
 // SetCredentials fills in the user name and password, as after setting up
 // a new server.
 func (d *ConnectDialog) SetCredentials(user, password string) {

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"os"
 	"strings"
 	"time"
 
@@ -177,9 +178,15 @@ func (m *mainWindow) newConnectDialog() *admin.ConnectDialog {
 
 // start shows the connect dialog, and connects at once when the user asked
 // for that on start-up (the dialog shows the progress, and why it failed).
+// MAILWRIGHT_PASSWORD, when set, logs in at once as the administrator of
+// the selected server (localhost first): the quick start uses it.
 func (m *mainWindow) start() {
 	d := m.newConnectDialog()
 	d.Show()
+	if password := os.Getenv("MAILWRIGHT_PASSWORD"); password != "" {
+		d.ConnectWith(os.Getenv("MAILWRIGHT_USER"), password)
+		return
+	}
 	d.AutoConnect()
 }
 

@@ -39,8 +39,11 @@ if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
   bin/mailwrightd run --config "$ini" &
   server=$!
   trap 'kill -TERM $server 2>/dev/null; wait $server' EXIT
+  # Wait for the administration RPC, then open the Administrator logged in
+  # as the administrator (it asks once to trust the server's certificate).
+  for _ in $(seq 1 60); do (exec 3<>/dev/tcp/127.0.0.1/8425) 2>/dev/null && break; sleep 0.5; done
   echo "server running (pid $server); opening the Administrator"
-  bin/mailwright-admin
+  MAILWRIGHT_PASSWORD=$(cat "$pwfile") bin/mailwright-admin
 else
   echo "no display: running the server in the foreground (Ctrl-C stops it)."
   echo "Administer it from another shell with the administration RPC on 127.0.0.1:8425, e.g.:"
