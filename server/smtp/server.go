@@ -15,9 +15,7 @@ package smtp
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
 	"crypto/tls"
-	"encoding/hex"
 	"errors"
 	"io"
 	"log/slog"
@@ -27,6 +25,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mailwright/mailwright/server/listener"
 	"github.com/mailwright/mailwright/server/policy"
 	"github.com/mailwright/mailwright/server/queue"
 	"github.com/mailwright/mailwright/server/recipients"
@@ -96,56 +95,18 @@ func (srv *Server) Serve(ctx context.Context, l net.Listener, security store.Con
 	if security != store.SecurityNone && srv.tlsConfig == nil {
 		return errors.New("smtp: a TLS port needs a certificate")
 	}
-	stop := context.AfterFunc(ctx, func() { l.Close() })
-	defer stop()
-	var tempDelay time.Duration
-	for {
-		conn, err := l.Accept()
-		if err != nil {
-			if ctx.Err() != nil {
-				srv.wg.Wait()
-				return nil
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				tempDelay = min(max(2*tempDelay, 5*time.Millisecond), time.Second)
-				time.Sleep(tempDelay)
-				continue
-			}
-			srv.wg.Wait()
-			return err
-		}
-		tempDelay = 0
-		srv.wg.Add(1)
-		go func() {
-			defer srv.wg.Done()
-			srv.handleConn(ctx, conn, security)
-		}()
-	}
+	return listener.Serve(ctx, l, &srv.wg, srv.log, func(ctx context.Context, conn net.Conn) {
+		srv.handleConn(ctx, conn, security)
+	})
 }
 
 // handleConn applies the connect-time rules, then runs a session.
 func (srv *Server) handleConn(ctx context.Context, conn net.Conn, security store.ConnectionSecurity) {
-	defer func() {
-		if p := recover(); p != nil {
-			srv.log.Error("SMTP session panicked", "panic", p)
-			conn.Close()
-		}
-	}()
 	srv.active.Add(1)
 	defer srv.active.Add(-1)
 
-	remote := remoteAddr(conn)
-	// An address no IP range lets in, or one that is banned, gets no greeting.
-	r, ok, err := srv.ranges.Match(ctx, remote)
-	if err != nil {
-		srv.log.Error("IP range lookup failed", "remote", remote, "error", err)
-		conn.Close()
-		return
-	}
-	if !ok || !policy.Allows(r, store.ProtocolSMTP) {
-		srv.log.Info("SMTP connection refused by IP range", "remote", remote, "range", r.Name)
-		conn.Close()
+	r, remote, ok := listener.Admit(ctx, srv.ranges, conn, store.ProtocolSMTP, srv.log)
+	if !ok {
 		return
 	}
 	settings, err := srv.store.AllSettings(ctx)
@@ -154,7 +115,7 @@ func (srv *Server) handleConn(ctx context.Context, conn net.Conn, security store
 		conn.Close()
 		return
 	}
-	id := newSessionID()
+	id := listener.NewSessionID()
 	s := &session{srv: srv, conn: conn, id: id, remote: remote, ipRange: r, settings: settings, security: security}
 	if settings.Bool("LogSMTPConversations") && srv.convLog != nil {
 		s.log = srv.convLog.With("session", id, "remote", remote.String())
@@ -182,19 +143,6 @@ func (srv *Server) handleConn(ctx context.Context, conn net.Conn, security store
 	stop := context.AfterFunc(ctx, func() { s.conn.SetReadDeadline(time.Now()) })
 	defer stop()
 	s.serve(ctx)
-}
-
-func remoteAddr(c net.Conn) netip.Addr {
-	if ap, err := netip.ParseAddrPort(c.RemoteAddr().String()); err == nil {
-		return ap.Addr().Unmap()
-	}
-	return netip.Addr{}
-}
-
-func newSessionID() string {
-	b := make([]byte, 6)
-	rand.Read(b)
-	return hex.EncodeToString(b)
 }
 
 // checkRelay is the IP range's relay matrix (policy.CheckRelay).
