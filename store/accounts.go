@@ -183,7 +183,8 @@ func (s *Store) checkAccountSize(ctx context.Context, tx *sql.Tx, d Domain, size
 	return nil
 }
 
-// CreateAccount adds an account with its INBOX. The password is hashed
+// CreateAccount adds an account with its INBOX and the special folders
+// (SpecialFolderNames: Sent, Drafts, Trash, Junk). The password is hashed
 // (argon2id); an empty one is refused.
 func (s *Store) CreateAccount(ctx context.Context, a Account, plainPassword string) (Account, error) {
 	if err := a.validate(); err != nil {
@@ -240,8 +241,10 @@ func (s *Store) insertAccount(ctx context.Context, a Account, hash string) (Acco
 		if err != nil {
 			return s.duplicate(err, "address", "%s is already in use", a.Address)
 		}
-		_, err = s.createFolder(ctx, tx, a.ID, 0, "INBOX")
-		return err
+		if _, err = s.createFolder(ctx, tx, a.ID, 0, "INBOX"); err != nil {
+			return err
+		}
+		return s.createSpecialFolders(ctx, tx, a.ID)
 	})
 	if err != nil {
 		return Account{}, err
@@ -463,6 +466,7 @@ func (s *Store) DeleteAccount(ctx context.Context, id int64) error {
 			"DELETE FROM messages WHERE account_id = ?",
 			"DELETE FROM imap_folders WHERE account_id = ?",
 			"DELETE FROM account_group_members WHERE account_id = ?",
+			"DELETE FROM imap_acl WHERE kind = 1 AND subject_id = ?", // 1: aclAccount
 			"DELETE FROM accounts WHERE id = ?",
 		} {
 			if _, err := s.exec(ctx, tx, stmt, id); err != nil {

@@ -57,6 +57,7 @@ func (s *Store) FolderMessageCounts(ctx context.Context, accountID int64) (map[i
 // returns how many messages were deleted.
 func (s *Store) EmptyAccount(ctx context.Context, accountID int64) (int, error) {
 	var paths []string
+	var folders []int64
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		if err := s.requireAccountRow(ctx, tx, accountID); err != nil {
 			return err
@@ -70,12 +71,21 @@ func (s *Store) EmptyAccount(ctx context.Context, accountID int64) (int, error) 
 			accountID, MessageStored); err != nil {
 			return err
 		}
-		_, err = s.exec(ctx, tx, "DELETE FROM messages WHERE account_id = ? AND state = ?", accountID, MessageStored)
+		if _, err = s.exec(ctx, tx, "DELETE FROM messages WHERE account_id = ? AND state = ?", accountID, MessageStored); err != nil {
+			return err
+		}
+		// IMAP sessions with one of the folders selected must see the
+		// messages go (FolderVersion, and the watch below).
+		if folders, err = s.int64Column(ctx, tx, "SELECT id FROM imap_folders WHERE account_id = ? ORDER BY id", accountID); err != nil {
+			return err
+		}
+		_, err = s.exec(ctx, tx, "UPDATE imap_folders SET change_count = change_count + 1 WHERE account_id = ?", accountID)
 		return err
 	})
 	if err != nil {
 		return 0, err
 	}
+	s.notifyFolders(folders...)
 	return len(paths), s.removeFiles(paths, "")
 }
 

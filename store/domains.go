@@ -202,6 +202,7 @@ func (s *Store) DeleteDomain(ctx context.Context, id int64) error {
 			"DELETE FROM messages WHERE account_id IN (" + accounts + ")",
 			"DELETE FROM imap_folders WHERE account_id IN (" + accounts + ")",
 			"DELETE FROM account_group_members WHERE account_id IN (" + accounts + ")",
+			"DELETE FROM imap_acl WHERE kind = 1 AND subject_id IN (" + accounts + ")", // 1: aclAccount
 			"DELETE FROM accounts WHERE domain_id = ?",
 			"DELETE FROM aliases WHERE domain_id = ?",
 			"DELETE FROM distribution_list_members WHERE list_id IN (SELECT id FROM distribution_lists WHERE domain_id = ?)",

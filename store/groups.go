@@ -50,6 +50,9 @@ func (s *Store) DeleteGroup(ctx context.Context, id int64) error {
 		if _, err := s.exec(ctx, tx, "DELETE FROM account_group_members WHERE group_id = ?", id); err != nil {
 			return err
 		}
+		if _, err := s.exec(ctx, tx, "DELETE FROM imap_acl WHERE kind = ? AND subject_id = ?", aclGroup, id); err != nil {
+			return err
+		}
 		res, err := s.exec(ctx, tx, "DELETE FROM account_groups WHERE id = ?", id)
 		if err != nil {
 			return err

@@ -324,7 +324,7 @@ func TestDeletingADomainDeletesItsObjectsAndMessageFiles(t *testing.T) {
 		if m, _ := s.GroupMembers(ctx, g.ID); len(m) != 0 {
 			t.Errorf("group still holds %v", m)
 		}
-		for table, n := range map[string]int{"messages": 1, "imap_folders": 1, "addresses": 1, "domain_names": 1, "distribution_list_members": 0} {
+		for table, n := range map[string]int{"messages": 1, "imap_folders": 5, "addresses": 1, "domain_names": 1, "distribution_list_members": 0} {
 			got, err := s.count(ctx, s.db, "SELECT COUNT(*) FROM "+table)
 			if err != nil || got != n {
 				t.Errorf("%s has %d rows (%v), want %d (the other domain's)", table, got, err, n)

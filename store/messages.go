@@ -40,8 +40,10 @@ type StoredMessage struct {
 
 // AddToFolder records a message whose file is already durable at
 // m.Path, giving it the folder's next UID. The UID and the row are committed
-// together, so a UID is never handed out twice.
+// together, so a UID is never handed out twice. The new message is
+// \Recent (RFC 3501 2.3.2), whatever m.Flags says.
 func (s *Store) AddToFolder(ctx context.Context, m StoredMessage) (StoredMessage, error) {
+	m.Flags |= FlagRecent
 	if err := messagefile.ValidateRel(m.Path); err != nil {
 		return StoredMessage{}, invalid("path", "%v", err)
 	}
@@ -69,6 +71,7 @@ func (s *Store) AddToFolder(ctx context.Context, m StoredMessage) (StoredMessage
 	if err != nil {
 		return StoredMessage{}, err
 	}
+	s.notifyFolders(m.FolderID)
 	return m, nil
 }
 

@@ -114,6 +114,7 @@ func (s *Store) UnlockPOP3(ctx context.Context, lock POP3Lock) error {
 // nothing is deleted; on ErrMessageFilesLeft the commit happened.
 func (s *Store) CommitPOP3(ctx context.Context, lock POP3Lock, messageIDs []int64) (int, error) {
 	var paths []string
+	var folders []int64
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		// Updating the row first holds the account row for the
 		// transaction, so the check below cannot go stale.
@@ -124,12 +125,13 @@ func (s *Store) CommitPOP3(ctx context.Context, lock POP3Lock, messageIDs []int6
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrPOP3LockLost
 		}
-		paths, err = s.deleteStoredMessages(ctx, tx, lock.AccountID, messageIDs)
+		paths, folders, err = s.deleteStoredMessages(ctx, tx, lock.AccountID, messageIDs)
 		return err
 	})
 	if err != nil {
 		return 0, err
 	}
+	s.notifyFolders(folders...)
 	return len(paths), s.removeMessageFiles(paths)
 }
 
@@ -151,14 +153,16 @@ func (s *Store) removeMessageFiles(paths []string) error {
 // on ErrMessageFilesLeft the rows are deleted.
 func (s *Store) DeleteMessages(ctx context.Context, accountID int64, messageIDs []int64) (int, error) {
 	var paths []string
+	var folders []int64
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		var err error
-		paths, err = s.deleteStoredMessages(ctx, tx, accountID, messageIDs)
+		paths, folders, err = s.deleteStoredMessages(ctx, tx, accountID, messageIDs)
 		return err
 	})
 	if err != nil {
 		return 0, err
 	}
+	s.notifyFolders(folders...)
 	return len(paths), s.removeMessageFiles(paths)
 }
 
@@ -166,8 +170,14 @@ func (s *Store) DeleteMessages(ctx context.Context, accountID int64, messageIDs 
 // every engine's limit (SQL Server's is 2,100).
 const deleteBatch = 500
 
-// deleteStoredMessages deletes the rows and returns the files' paths.
-func (s *Store) deleteStoredMessages(ctx context.Context, tx *sql.Tx, accountID int64, ids []int64) ([]string, error) {
+// deleteStoredMessages deletes the rows and returns the files' paths and
+// the folders that held them, whose version it moves on first (IMAP
+// sessions see the deletion through FolderVersion).
+func (s *Store) deleteStoredMessages(ctx context.Context, tx *sql.Tx, accountID int64, ids []int64) ([]string, []int64, error) {
+	folders, err := s.touchFoldersOfMessages(ctx, tx, accountID, ids)
+	if err != nil {
+		return nil, nil, err
+	}
 	var paths []string
 	for len(ids) > 0 {
 		batch := ids[:min(len(ids), deleteBatch)]
@@ -180,20 +190,20 @@ func (s *Store) deleteStoredMessages(ctx context.Context, tx *sql.Tx, accountID 
 		where := "account_id = ? AND state = ? AND id IN " + in
 		found, err := s.stringColumn(ctx, tx, "SELECT path FROM messages WHERE "+where, args...)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if len(found) == 0 {
 			continue
 		}
 		if _, err := s.exec(ctx, tx, "DELETE FROM message_recipients WHERE message_id IN (SELECT id FROM messages WHERE "+where+")", args...); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if _, err := s.exec(ctx, tx, "DELETE FROM messages WHERE "+where, args...); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		paths = append(paths, found...)
 	}
-	return paths, nil
+	return paths, folders, nil
 }
 
 // POP3UID is a message's unique-id listing (RFC 1939 7, UIDL): the message

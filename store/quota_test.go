@@ -21,7 +21,7 @@ func TestAccountSizeSumsTheAccountsStoredMessagesInEveryFolder(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sent, err := s.createFolder(ctx, s.db, a.ID, 0, "Sent")
+		sent, err := s.createFolder(ctx, s.db, a.ID, 0, "Archive")
 		if err != nil {
 			t.Fatal(err)
 		}

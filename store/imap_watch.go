@@ -1,0 +1,141 @@
+package store
+
+import (
+	"context"
+	"runtime"
+	"slices"
+	"sync"
+	"weak"
+)
+
+// Folder watches: how the IMAP sessions of this process learn at once that
+// a folder changed (IDLE, and the updates after each command). Every
+// writer of a folder's messages or flags calls notifyFolders after its
+// commit. Sessions on other nodes see the change through FolderVersion,
+// which lives in the database.
+
+// folderWatchers are one Store's watches: folder id → the channels of the
+// sessions watching it.
+type folderWatchers struct {
+	mu       sync.Mutex
+	byFolder map[int64]map[chan struct{}]struct{}
+}
+
+// watchRegistry holds each open Store's watches. The Store struct
+// (store.go) has no field for them, so they hang off a weak pointer to it
+// and go when it is collected.
+var watchRegistry sync.Map // weak.Pointer[Store] → *folderWatchers
+
+// watchers returns the Store's watches, made on first use.
+func (s *Store) watchers() *folderWatchers {
+	key := weak.Make(s)
+	if w, ok := watchRegistry.Load(key); ok {
+		return w.(*folderWatchers)
+	}
+	w, loaded := watchRegistry.LoadOrStore(key, &folderWatchers{byFolder: map[int64]map[chan struct{}]struct{}{}})
+	if !loaded {
+		runtime.AddCleanup(s, func(k weak.Pointer[Store]) { watchRegistry.Delete(k) }, key)
+	}
+	return w.(*folderWatchers)
+}
+
+// WatchFolder returns a channel that receives after every committed change
+// to the folder made through this Store (coalesced, never blocking the
+// writer), and a function that stops the watch.
+func (s *Store) WatchFolder(folderID int64) (<-chan struct{}, func()) {
+	w := s.watchers()
+	ch := make(chan struct{}, 1)
+	w.mu.Lock()
+	set := w.byFolder[folderID]
+	if set == nil {
+		set = map[chan struct{}]struct{}{}
+		w.byFolder[folderID] = set
+	}
+	set[ch] = struct{}{}
+	w.mu.Unlock()
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			w.mu.Lock()
+			defer w.mu.Unlock()
+			delete(w.byFolder[folderID], ch)
+			if len(w.byFolder[folderID]) == 0 {
+				delete(w.byFolder, folderID)
+			}
+		})
+	}
+	return ch, stop
+}
+
+// notifyFolders wakes the watchers of the folders. A watcher that has not
+// taken the last signal yet keeps it: one pending signal says "changed".
+func (s *Store) notifyFolders(folderIDs ...int64) {
+	w := s.watchers()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, id := range folderIDs {
+		for ch := range w.byFolder[id] {
+			select {
+			case ch <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
+
+// watching reports whether any folder is watched, so that a writer that
+// must look up which folder it changed can skip the query.
+func (s *Store) watching() bool {
+	w := s.watchers()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.byFolder) > 0
+}
+
+// notifyDelivery wakes the watchers of the INBOX that DeliverLocal has
+// just put recipient recipientID's message in.
+func (s *Store) notifyDelivery(ctx context.Context, recipientID int64) {
+	if !s.watching() {
+		return
+	}
+	var inbox int64
+	err := s.queryRow(ctx, s.db, "SELECT f.id FROM message_recipients r JOIN imap_folders f ON f.account_id = r.local_account_id AND f.parent_id = 0 AND f.name = 'INBOX' WHERE r.id = ?",
+		recipientID).Scan(&inbox)
+	if err == nil {
+		s.notifyFolders(inbox)
+	}
+}
+
+// touchFoldersOfMessages moves on the version (change_count) of the
+// folders holding an account's stored messages with these ids, in the
+// caller's transaction, and returns the folders' ids for notifyFolders.
+func (s *Store) touchFoldersOfMessages(ctx context.Context, tx queryer, accountID int64, ids []int64) ([]int64, error) {
+	var out []int64
+	seen := map[int64]bool{}
+	for len(ids) > 0 {
+		batch := ids[:min(len(ids), deleteBatch)]
+		ids = ids[len(batch):]
+		args := []any{accountID, MessageStored}
+		for _, id := range batch {
+			args = append(args, id)
+		}
+		found, err := s.int64Column(ctx, tx, "SELECT DISTINCT folder_id FROM messages WHERE account_id = ? AND state = ? AND id IN "+inList(len(batch)), args...)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range found {
+			if !seen[f] {
+				seen[f] = true
+				out = append(out, f)
+			}
+		}
+	}
+	// In id order, as every writer takes several folders (no deadlock).
+	slices.Sort(out)
+	for _, f := range out {
+		if _, err := s.exec(ctx, tx, "UPDATE imap_folders SET change_count = change_count + 1 WHERE id = ?", f); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
