@@ -18,11 +18,13 @@ command -v go >/dev/null || { echo "test.sh: Go 1.26 is needed (go.mod); install
 # libgl1-mesa-dev, xorg-dev: the Administrator (Fyne, cgo) on linux.
 # gcc-mingw-w64-x86-64: the Administrator cross-compiled for windows.
 # swaks (+ Perl TLS and SASL modules), curl, python3: real SMTP clients for
-# the interoperability tests.
+# the interoperability tests; fetchmail and isync (mbsync): real POP3/IMAP
+# clients.
 # protobuf-compiler: the test that the committed RPC code is not stale.
 need=()
 for pkg in postgresql mariadb-server libgl1-mesa-dev xorg-dev gcc-mingw-w64-x86-64 \
-  swaks libio-socket-ssl-perl libnet-ssleay-perl libauthen-sasl-perl curl python3 protobuf-compiler postfix; do
+  swaks libio-socket-ssl-perl libnet-ssleay-perl libauthen-sasl-perl curl python3 protobuf-compiler postfix \
+  fetchmail isync; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -19,6 +19,7 @@ import (
 
 	"github.com/mailwright/mailwright/rpc"
 	"github.com/mailwright/mailwright/server/config"
+	"github.com/mailwright/mailwright/server/imap"
 	"github.com/mailwright/mailwright/server/policy"
 	"github.com/mailwright/mailwright/server/pop3"
 	"github.com/mailwright/mailwright/server/queue"
@@ -62,6 +63,7 @@ type Server struct {
 	services sync.WaitGroup
 	smtp     []*smtp.Server
 	pop3     []*pop3.Server
+	imap     []*imap.Server
 
 	acceptedBefore atomic.Int64 // messages accepted by services since stopped
 	listenErrors   []string     // ports that could not be opened
@@ -181,7 +183,7 @@ func (s *Server) Run(ctx context.Context, ready chan<- struct{}) error {
 	return nil
 }
 
-// startListeners opens every SMTP and POP3 port of the TCP/IP ports
+// startListeners opens every SMTP, POP3 and IMAP port of the TCP/IP ports
 // table. A port that cannot be opened is logged, reported by the self-test
 // and skipped, so one busy port does not keep the others down.
 func (s *Server) startListeners(ctx context.Context, wg *sync.WaitGroup, q *queue.Queue) error {
@@ -211,8 +213,14 @@ func (s *Server) startListeners(ctx context.Context, wg *sync.WaitGroup, q *queu
 				Log: s.Log, ConvLog: s.Log.With("log", "pop3"), TLSConfig: tlsConfig}, pop3.Options{})
 			s.pop3 = append(s.pop3, srv)
 			serve = srv.Serve
+		case store.ProtocolIMAP:
+			srv := imap.New(imap.Deps{Store: s.Store, Ranges: s.Ranges, AutoBan: s.AutoBan,
+				Log: s.Log, ConvLog: s.Log.With("log", "imap"), TLSConfig: tlsConfig}, imap.Options{Version: Version})
+			s.imap = append(s.imap, srv)
+			serve = srv.Serve
 		default:
-			continue // IMAP is not built yet
+			s.Log.Error("port of an unknown protocol not opened", "protocol", p.Protocol, "port", p.Port)
+			continue
 		}
 		l, err := listen(ctx, p)
 		if err != nil {

@@ -39,7 +39,7 @@ func (s *Server) StartServices() error {
 		opts.OrphanGrace = time.Nanosecond
 	}
 	q := queue.New(s.Store, opts)
-	s.Queue, s.stop, s.smtp, s.pop3, s.addrs, s.listenErrors = q, stop, nil, nil, map[string][]net.Addr{}, nil
+	s.Queue, s.stop, s.smtp, s.pop3, s.imap, s.addrs, s.listenErrors = q, stop, nil, nil, nil, map[string][]net.Addr{}, nil
 	wg := &s.services
 	wg.Go(func() { s.AutoBan.Run(ctx) })
 	wg.Go(func() {
@@ -98,7 +98,7 @@ func (s *Server) StopServices() error {
 	for _, srv := range s.smtp {
 		s.acceptedBefore.Add(srv.Accepted())
 	}
-	s.Queue, s.smtp, s.pop3, s.addrs = nil, nil, nil, map[string][]net.Addr{}
+	s.Queue, s.smtp, s.pop3, s.imap, s.addrs = nil, nil, nil, nil, map[string][]net.Addr{}
 	s.mu.Unlock()
 	s.Log.Info("mail services stopped")
 	return nil

@@ -11,13 +11,16 @@ import (
 // Status gives the figures of the Status page.
 func (s *Server) Status(ctx context.Context) rpc.EngineStatus {
 	s.mu.Lock()
-	var accepted, smtpSessions, pop3Sessions int64
+	var accepted, smtpSessions, pop3Sessions, imapSessions int64
 	for _, srv := range s.smtp {
 		accepted += srv.Accepted()
 		smtpSessions += srv.ActiveSessions()
 	}
 	for _, srv := range s.pop3 {
 		pop3Sessions += srv.ActiveSessions()
+	}
+	for _, srv := range s.imap {
+		imapSessions += srv.ActiveSessions()
 	}
 	s.mu.Unlock()
 	return rpc.EngineStatus{
@@ -26,7 +29,7 @@ func (s *Server) Status(ctx context.Context) rpc.EngineStatus {
 		DatabaseType:     s.Config.Database.Type,
 		DatabaseLocation: DatabaseLocation(s.Config.Database),
 		Counters:         map[string]int64{"accepted": accepted + s.acceptedBefore.Load()},
-		Sessions:         map[string]int64{"smtp": smtpSessions, "pop3": pop3Sessions},
+		Sessions:         map[string]int64{"smtp": smtpSessions, "pop3": pop3Sessions, "imap": imapSessions},
 		Warnings:         s.SelfTest(ctx),
 	}
 }

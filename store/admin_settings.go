@@ -24,6 +24,12 @@ var settingRules = map[string]func(name, value string) error{
 		_, err := DNSServerAddress(value)
 		return err
 	},
+	settingHierarchyDelimiter: func(name, value string) error {
+		if len(value) != 1 || !strings.Contains(HierarchyDelimiters, value) {
+			return invalid(name, "must be one of . / \\, not %q", value)
+		}
+		return nil
+	},
 }
 
 // DNSServerAddress turns the DNSServer setting into the address to dial:
@@ -76,8 +82,20 @@ func (s *Store) SetSettings(ctx context.Context, values map[string]string) error
 			return err
 		}
 	}
+	defer s.invalidateSettings()
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		for name, value := range values {
+			// A new hierarchy delimiter must not split an existing
+			// folder's name (imap_names.go).
+			if name == settingHierarchyDelimiter {
+				if current, err := s.Setting(ctx, name); err != nil {
+					return err
+				} else if current != value {
+					if err := s.checkHierarchyDelimiter(ctx, tx, value); err != nil {
+						return err
+					}
+				}
+			}
 			if err := s.setSettingTx(ctx, tx, name, value); err != nil {
 				return err
 			}

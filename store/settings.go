@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"sort"
 	"strconv"
 )
@@ -90,6 +88,7 @@ func init() {
 		SettingInfo{Name: "AddXAuthUserHeader", Kind: SettingBool, Default: "0"},
 		SettingInfo{Name: "LogSMTPConversations", Kind: SettingBool, Default: "0"},
 		SettingInfo{Name: "LogPOP3Conversations", Kind: SettingBool, Default: "0"},
+		SettingInfo{Name: "LogIMAPConversations", Kind: SettingBool, Default: "0"},
 		SettingInfo{Name: "MaskPasswordsInLog", Kind: SettingBool, Default: "1"},
 		SettingInfo{Name: "IMAPPublicFolderName", Kind: SettingText, Default: "#Public"},
 		SettingInfo{Name: "IMAPHierarchyDelimiter", Kind: SettingText, Default: "."},
@@ -98,6 +97,14 @@ func init() {
 		SettingInfo{Name: "IMAPQuotaEnabled", Kind: SettingBool, Default: "1"},
 		SettingInfo{Name: "IMAPACLEnabled", Kind: SettingBool, Default: "1"},
 		SettingInfo{Name: "AddDeliveredToHeader", Kind: SettingBool, Default: "0"},
+		// The cache (manual: Settings → Advanced → Performance → Cache;
+		// cache.go): on or off, and how many seconds a cached object of
+		// each kind is used before the database is read again.
+		SettingInfo{Name: settingCacheEnabled, Kind: SettingBool, Default: "1"},
+		SettingInfo{Name: settingDomainCacheTTL, Kind: SettingInt, Default: "60", Min: 0, Max: 86400},
+		SettingInfo{Name: settingAccountCacheTTL, Kind: SettingInt, Default: "60", Min: 0, Max: 86400},
+		SettingInfo{Name: settingAliasCacheTTL, Kind: SettingInt, Default: "60", Min: 0, Max: 86400},
+		SettingInfo{Name: settingDistributionListCacheTTL, Kind: SettingInt, Default: "60", Min: 0, Max: 86400},
 	)
 }
 
@@ -129,18 +136,17 @@ func (info SettingInfo) check(value string) error {
 	return nil
 }
 
-// Setting returns a setting's value, or its default when never changed.
+// Setting returns a setting's value, or its default when never changed,
+// through the cache (cache.go).
 func (s *Store) Setting(ctx context.Context, name string) (string, error) {
-	info, ok := knownSettings[name]
-	if !ok {
+	if _, ok := knownSettings[name]; !ok {
 		return "", invalid("name", "there is no setting called %q", name)
 	}
-	var v string
-	err := s.queryRow(ctx, s.db, "SELECT value FROM settings WHERE name = ?", name).Scan(&v)
-	if errors.Is(err, sql.ErrNoRows) {
-		return info.Default, nil
+	settings, err := s.cachedSettings(ctx)
+	if err != nil {
+		return "", err
 	}
-	return v, err
+	return settings[name], nil
 }
 
 // SettingInt returns an integer or boolean setting as a number.
@@ -155,31 +161,13 @@ func (s *Store) SettingInt(ctx context.Context, name string) (int, error) {
 	return strconv.Atoi(v)
 }
 
-// SetSetting changes a setting after checking its value.
+// SetSetting changes a setting after checking its value, with the same
+// checks as SetSettings (the hierarchy delimiter's among them).
 func (s *Store) SetSetting(ctx context.Context, name, value string) error {
-	info, ok := knownSettings[name]
-	if !ok {
+	if _, ok := knownSettings[name]; !ok {
 		return invalid("name", "there is no setting called %q", name)
 	}
-	if err := info.check(value); err != nil {
-		return err
-	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := s.exec(ctx, tx, "UPDATE settings SET value = ? WHERE name = ?", value, name)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n > 0 {
-			return nil
-		}
-		// MySQL reports 0 rows affected when the value did not change.
-		var existing string
-		if err := s.queryRow(ctx, tx, "SELECT value FROM settings WHERE name = ?", name).Scan(&existing); err == nil {
-			return nil
-		}
-		_, err = s.exec(ctx, tx, "INSERT INTO settings (name, value) VALUES (?, ?)", name, value)
-		return err
-	})
+	return s.SetSettings(ctx, map[string]string{name: value})
 }
 
 // Settings is a snapshot of every known setting, for code that reads many
@@ -195,8 +183,23 @@ func (s Settings) Int(name string) int {
 	return n
 }
 
-// AllSettings reads every setting in one query, defaults filled in.
+// AllSettings returns every setting, defaults filled in, through the
+// cache (cache.go): the caller's own copy.
 func (s *Store) AllSettings(ctx context.Context) (Settings, error) {
+	settings, err := s.cachedSettings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return cloneSettings(settings), nil
+}
+
+// invalidateSettings drops the cached settings, and the copies whose TTL
+// they set; the setting writers call it after their commit. It runs after
+// a failed write too: what was committed is then read again.
+func (s *Store) invalidateSettings() { s.cache.invalidate(cacheSettings, cacheRoutes, cachePorts) }
+
+// loadSettings reads every setting in one query, defaults filled in.
+func (s *Store) loadSettings(ctx context.Context) (Settings, error) {
 	out := Settings{}
 	for name, info := range knownSettings {
 		out[name] = info.Default
