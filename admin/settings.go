@@ -74,10 +74,10 @@ var settingsPages = map[string]settingsPageSpec{
 		{name: "LogPOP3Conversations", label: "Log POP3 conversations"},
 	}},
 	"settings/protocols/imap": {title: "IMAP",
-		note: "The IMAP server itself is not built yet: these settings are kept and will apply once it is.",
 		fields: []settingField{
 			{name: "WelcomeIMAP", label: "Welcome message"},
 			{name: "MaxIMAPConnections", label: "Maximum number of simultaneous connections (0 = unlimited)"},
+			{name: "LogIMAPConversations", label: "Log IMAP conversations"},
 			{name: "IMAPPublicFolderName", label: "Public folder name"},
 			{name: "IMAPHierarchyDelimiter", label: "Hierarchy delimiter"},
 			{name: "IMAPIdleEnabled", label: "Enable IDLE"},

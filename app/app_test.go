@@ -1,10 +1,13 @@
 package app
 
 import (
+	"context"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -12,6 +15,9 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/mailwright/mailwright/admin"
+	"github.com/mailwright/mailwright/rpc"
+	"github.com/mailwright/mailwright/store"
+	"github.com/mailwright/mailwright/store/password"
 )
 
 // TestConstantsMatchFyneAppToml keeps ID and Version in step with the
@@ -104,19 +110,21 @@ func TestConnectingReturnsToTheLastNode(t *testing.T) {
 	m := newMainWindow(a)
 	defer m.window.Close()
 
-	m.connected(&admin.Session{Server: "127.0.0.1:8425"})
+	server := startAdminServer(t)
+	m.connected(server)
 	if m.current != "settings/protocols/imap/publicfolders" {
 		t.Fatalf("after connecting the tree shows %q, want the last node", m.current)
 	}
-	if !hasLabel(m.page, "Public folders") || !hasLabelContaining(m.page, "This page is not built yet") {
-		t.Error("the Public folders placeholder is not shown")
+	if !hasLabel(m.page, "Public folders") || !hasLabel(m.page, "0 public folders") ||
+		!hasLabel(m.page, "Permissions") || hasLabelContaining(m.page, "This page is not built yet") {
+		t.Error("the Public folders page does not show the server's public folders")
 	}
 	m.tree.Select("utilities")
 	if got := a.Preferences().String(prefLastNode); got != "utilities" {
 		t.Errorf("the remembered node is %q, want utilities", got)
 	}
 	m.tree.Select("welcome")
-	if !hasLabelContaining(m.page, "Connected to the Mailwright server at 127.0.0.1:8425 as Administrator") {
+	if !hasLabelContaining(m.page, "Connected to the Mailwright server at "+server.Server+" as Administrator") {
 		t.Error("the Welcome page does not say what is connected")
 	}
 
@@ -135,6 +143,55 @@ func TestConnectingToAMissingNodeShowsWelcome(t *testing.T) {
 	if m.current != "welcome" {
 		t.Errorf("a vanished last node selects %q, want welcome", m.current)
 	}
+}
+
+// startAdminServer starts a real administration server on 127.0.0.1:0 over
+// a fresh SQLite store for one test, and returns a session logged in as its
+// administrator.
+func startAdminServer(t *testing.T) *admin.Session {
+	t.Helper()
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	st, err := store.Open(ctx, store.Options{
+		Type:        "sqlite",
+		DSN:         "file:" + filepath.Join(dir, "mw.db") + "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_txlock=immediate",
+		DataDir:     filepath.Join(dir, "data"),
+		Connections: 4,
+	})
+	if err != nil {
+		cancel()
+		t.Fatalf("opening the store: %v", err)
+	}
+	const secret = "app-secret-1"
+	hash, err := password.Hash(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := rpc.NewServer(rpc.Options{Store: st, AdministratorPassword: func() string { return hash }})
+	cert, _, err := rpc.LoadOrCreateCertificate(filepath.Join(dir, "tls"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, done, err := srv.ListenAndServe(ctx, "127.0.0.1:0", cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		st.Close()
+	})
+	dialCtx, dialCancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer dialCancel()
+	client, err := rpc.Dial(dialCtx, addr.String(), rpc.DialOptions{
+		KnownServersFile: filepath.Join(dir, "known_servers"), TrustOnFirstUse: true})
+	if err != nil {
+		t.Fatalf("dialling the server: %v", err)
+	}
+	if err := client.Login(dialCtx, "", secret); err != nil {
+		t.Fatalf("logging in: %v", err)
+	}
+	return &admin.Session{Client: client, Server: addr.String()}
 }
 
 func hasLabel(o fyne.CanvasObject, text string) bool {

@@ -81,18 +81,19 @@ type DialOptions struct {
 // Administrator and by ctl. After Login every call carries the session
 // token.
 type Client struct {
-	Auth     adminv1connect.AuthServiceClient
-	Domains  adminv1connect.DomainServiceClient
-	Accounts adminv1connect.AccountServiceClient
-	Aliases  adminv1connect.AliasServiceClient
-	Lists    adminv1connect.DistributionListServiceClient
-	Groups   adminv1connect.GroupServiceClient
-	IPRanges adminv1connect.IPRangeServiceClient
-	Ports    adminv1connect.PortServiceClient
-	Settings adminv1connect.SettingsServiceClient
-	Routes   adminv1connect.RouteServiceClient
-	Queue    adminv1connect.QueueServiceClient
-	Status   adminv1connect.StatusServiceClient
+	Auth          adminv1connect.AuthServiceClient
+	Domains       adminv1connect.DomainServiceClient
+	Accounts      adminv1connect.AccountServiceClient
+	Aliases       adminv1connect.AliasServiceClient
+	Lists         adminv1connect.DistributionListServiceClient
+	Groups        adminv1connect.GroupServiceClient
+	PublicFolders adminv1connect.PublicFolderServiceClient
+	IPRanges      adminv1connect.IPRangeServiceClient
+	Ports         adminv1connect.PortServiceClient
+	Settings      adminv1connect.SettingsServiceClient
+	Routes        adminv1connect.RouteServiceClient
+	Queue         adminv1connect.QueueServiceClient
+	Status        adminv1connect.StatusServiceClient
 
 	// Addr is the server's host:port and Fingerprint its pinned
 	// certificate's fingerprint.
@@ -282,6 +283,7 @@ func (c *Client) mount(baseURL string) {
 	c.Aliases = adminv1connect.NewAliasServiceClient(h, baseURL, opts...)
 	c.Lists = adminv1connect.NewDistributionListServiceClient(h, baseURL, opts...)
 	c.Groups = adminv1connect.NewGroupServiceClient(h, baseURL, opts...)
+	c.PublicFolders = adminv1connect.NewPublicFolderServiceClient(h, baseURL, opts...)
 	c.IPRanges = adminv1connect.NewIPRangeServiceClient(h, baseURL, opts...)
 	c.Ports = adminv1connect.NewPortServiceClient(h, baseURL, opts...)
 	c.Settings = adminv1connect.NewSettingsServiceClient(h, baseURL, opts...)

@@ -243,8 +243,18 @@ func TestAccountsCreateListGetUpdateDelete(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(folders.Msg.Folders) != 1 || folders.Msg.Folders[0].Name != "INBOX" || folders.Msg.Folders[0].Messages != 1 || folders.Msg.Folders[0].UidNext != 2 {
-			t.Errorf("ListFolders = %v, want INBOX with 1 message and next UID 2", folders.Msg.Folders)
+		// A new account has INBOX and the special-use folders (RFC 6154).
+		got := map[string]*adminv1.Folder{}
+		for _, f := range folders.Msg.Folders {
+			got[f.Name] = f
+		}
+		if in := got["INBOX"]; len(got) != 5 || in == nil || in.Messages != 1 || in.UidNext != 2 {
+			t.Errorf("ListFolders = %v, want INBOX with 1 message and next UID 2, and four more", folders.Msg.Folders)
+		}
+		for _, name := range []string{"Sent", "Drafts", "Trash", "Junk"} {
+			if f := got[name]; f == nil || f.Messages != 0 {
+				t.Errorf("ListFolders has %s = %v, want it empty", name, f)
+			}
 		}
 	})
 
@@ -514,6 +524,14 @@ func objectsSnapshot(t *testing.T, st *store.Store) string {
 		if err != nil {
 			t.Fatalf("snapshot: %v", err)
 		}
+	}
+	public, err := st.Folders(ctx, 0)
+	check(err)
+	fmt.Fprintf(&b, "public folders %+v\n", public)
+	for _, f := range public {
+		acl, err := st.FolderACL(ctx, f.ID)
+		check(err)
+		fmt.Fprintf(&b, "  %d permissions %+v\n", f.ID, acl)
 	}
 	domains, err := st.Domains(ctx)
 	check(err)

@@ -103,6 +103,13 @@ var permissionMatrix = []struct {
 	{Y, N, N, N, N, "GroupService.ListGroupMembers"},
 	{Y, N, N, N, N, "GroupService.AddGroupMember"},
 	{Y, N, N, N, N, "GroupService.RemoveGroupMember"},
+
+	{Y, N, N, N, N, "PublicFolderService.ListPublicFolders"},
+	{Y, N, N, N, N, "PublicFolderService.CreatePublicFolder"},
+	{Y, N, N, N, N, "PublicFolderService.RenamePublicFolder"},
+	{Y, N, N, N, N, "PublicFolderService.DeletePublicFolder"},
+	{Y, N, N, N, N, "PublicFolderService.ListFolderPermissions"},
+	{Y, N, N, N, N, "PublicFolderService.SetFolderPermission"},
 }
 
 // matrixCell is what one cell's call acts on. Everything but the domains
@@ -120,6 +127,7 @@ type matrixCell struct {
 	list        store.List // with the member m<n>@example.com
 	group       store.Group
 	member      store.Account // a fresh account in group
+	folder      store.Folder  // a fresh public folder
 }
 
 type matrixCall func(ctx context.Context, c *Client, w matrixCell) error
@@ -329,6 +337,31 @@ var matrixCalls = map[string]matrixCall{
 		_, err := c.Groups.RemoveGroupMember(ctx, connect.NewRequest(&adminv1.GroupMemberRequest{GroupId: w.group.ID, AccountId: w.member.ID}))
 		return err
 	},
+	"PublicFolderService.ListPublicFolders": func(ctx context.Context, c *Client, w matrixCell) error {
+		_, err := c.PublicFolders.ListPublicFolders(ctx, connect.NewRequest(&adminv1.ListPublicFoldersRequest{}))
+		return err
+	},
+	"PublicFolderService.CreatePublicFolder": func(ctx context.Context, c *Client, w matrixCell) error {
+		_, err := c.PublicFolders.CreatePublicFolder(ctx, connect.NewRequest(&adminv1.CreatePublicFolderRequest{ParentId: w.folder.ID, Name: "Sub"}))
+		return err
+	},
+	"PublicFolderService.RenamePublicFolder": func(ctx context.Context, c *Client, w matrixCell) error {
+		_, err := c.PublicFolders.RenamePublicFolder(ctx, connect.NewRequest(&adminv1.RenamePublicFolderRequest{Id: w.folder.ID, NewName: fmt.Sprintf("Renamed %d", w.n)}))
+		return err
+	},
+	"PublicFolderService.DeletePublicFolder": func(ctx context.Context, c *Client, w matrixCell) error {
+		_, err := c.PublicFolders.DeletePublicFolder(ctx, connect.NewRequest(&adminv1.DeletePublicFolderRequest{Id: w.folder.ID}))
+		return err
+	},
+	"PublicFolderService.ListFolderPermissions": func(ctx context.Context, c *Client, w matrixCell) error {
+		_, err := c.PublicFolders.ListFolderPermissions(ctx, connect.NewRequest(&adminv1.ListFolderPermissionsRequest{FolderId: w.folder.ID}))
+		return err
+	},
+	"PublicFolderService.SetFolderPermission": func(ctx context.Context, c *Client, w matrixCell) error {
+		_, err := c.PublicFolders.SetFolderPermission(ctx, connect.NewRequest(&adminv1.FolderPermissionRequest{FolderId: w.folder.ID,
+			Permission: &adminv1.FolderPermission{Identifier: "$" + w.group.Name, Rights: "lr"}}))
+		return err
+	},
 }
 
 // TestPermissionMatrix runs every cell of permissionMatrix. Each row gets
@@ -380,7 +413,7 @@ func TestPermissionMatrixCoversEveryProcedure(t *testing.T) {
 		rows[name] = true
 	}
 	services := adminv1.File_mailwright_admin_v1_admin_proto.Services()
-	for _, service := range []string{"DomainService", "AccountService", "AliasService", "DistributionListService", "GroupService"} {
+	for _, service := range []string{"DomainService", "AccountService", "AliasService", "DistributionListService", "GroupService", "PublicFolderService"} {
 		methods := services.ByName(protoreflect.Name(service)).Methods()
 		for i := range methods.Len() {
 			if name := service + "." + string(methods.Get(i).Name()); !rows[name] {
@@ -462,6 +495,8 @@ func newMatrixCell(t *testing.T, api *testAPI, n int, who caller) matrixCell {
 	w.group, err = st.CreateGroup(ctx, fmt.Sprintf("Group %d", n))
 	must(err)
 	must(st.AddGroupMember(ctx, w.group.ID, w.member.ID))
+	w.folder, err = st.CreateFolder(ctx, 0, 0, fmt.Sprintf("Shared %d", n))
+	must(err)
 	deliverTestMessage(t, st, w.account.ID, w.account.Address, "Subject: for EmptyAccount\r\n\r\nhello\r\n")
 	return w
 }

@@ -90,6 +90,10 @@ type (
 		*Server
 		adminv1connect.UnimplementedGroupServiceHandler
 	}
+	publicFolderService struct {
+		*Server
+		adminv1connect.UnimplementedPublicFolderServiceHandler
+	}
 	ipRangeService struct {
 		*Server
 		adminv1connect.UnimplementedIPRangeServiceHandler
@@ -138,6 +142,9 @@ func (s *Server) Handler() http.Handler {
 		},
 		func() (string, http.Handler) {
 			return adminv1connect.NewGroupServiceHandler(&groupService{Server: s}, opts...)
+		},
+		func() (string, http.Handler) {
+			return adminv1connect.NewPublicFolderServiceHandler(&publicFolderService{Server: s}, opts...)
 		},
 		func() (string, http.Handler) {
 			return adminv1connect.NewIPRangeServiceHandler(&ipRangeService{Server: s}, opts...)

@@ -79,6 +79,16 @@ func ctlObjectCommands() []*ctlCommand {
 			notes: []string{"With --json it prints the server's response, which names the accounts by id."}, run: groupMembers},
 		{path: "group member add", args: []string{"NAME", "ACCOUNT..."}, summary: "put accounts in a group", run: groupMemberAdd},
 		{path: "group member remove", args: []string{"NAME", "ACCOUNT..."}, summary: "take accounts out of a group", run: groupMemberRemove},
+
+		{path: "public-folder list", summary: "list the public folders by path (levels separated by /)", run: publicFolderList},
+		{path: "public-folder add", args: []string{"PATH"}, summary: "add a public folder; its parent must exist", run: publicFolderAdd},
+		{path: "public-folder rename", args: []string{"PATH", "NEWPATH"}, summary: "rename or move a public folder with its subfolders", run: publicFolderRename},
+		{path: "public-folder delete", args: []string{"PATH"}, summary: "delete a public folder and its messages (not one with subfolders)", run: publicFolderDelete},
+		{path: "public-folder permissions", args: []string{"PATH"}, summary: "list a public folder's permissions, one identifier a line", run: publicFolderPermissions},
+		{path: "public-folder permit", args: []string{"PATH", "IDENTIFIER", "[RIGHTS]"}, summary: "set an identifier's rights on a public folder",
+			notes: []string{"IDENTIFIER is anyone, an account address or $ followed by a group name.",
+				"RIGHTS are RFC 4314 letters: l lookup, r read, s keep seen, w write flags, i insert, p post, k create folders, x delete folder, t delete messages, e expunge, a administer. Without RIGHTS the identifier's entry is removed."},
+			run: publicFolderPermit},
 	}
 }
 

@@ -116,6 +116,37 @@ func TestCtlAgainstARunningServer(t *testing.T) {
 		}
 	})
 
+	t.Run("public_folders_and_permissions", func(t *testing.T) {
+		srv.ctl(t, "", "domain", "add", "public.example").mustSucceed(t)
+		srv.ctl(t, "seller password 1\n", "account", "add", "seller@public.example", "--account-password-stdin").mustSucceed(t)
+		srv.ctl(t, "", "group", "add", "Sales").mustSucceed(t)
+		srv.ctl(t, "", "group", "member", "add", "Sales", "seller@public.example").mustSucceed(t)
+		srv.ctl(t, "", "public-folder", "add", "Projects").mustSucceed(t)
+		srv.ctl(t, "", "public-folder", "add", "Projects/2026").mustSucceed(t)
+		if r := srv.ctl(t, "", "public-folder", "add", "Nowhere/Sub"); r.code == 0 || !strings.Contains(r.stderr, "there is no public folder Nowhere") {
+			t.Errorf("adding under a missing parent: exit %d, stderr %q", r.code, r.stderr)
+		}
+		srv.ctl(t, "", "public-folder", "permit", "Projects", "$Sales", "lrswi").mustSucceed(t)
+		srv.ctl(t, "", "public-folder", "permit", "Projects", "anyone", "lr").mustSucceed(t)
+		perms := srv.ctl(t, "", "public-folder", "permissions", "Projects")
+		if !regexp.MustCompile(`(?m)^\$Sales\s+lrswi$`).MatchString(perms.stdout) || !regexp.MustCompile(`(?m)^anyone\s+lr$`).MatchString(perms.stdout) {
+			t.Errorf("permissions printed %q", perms.stdout)
+		}
+		srv.ctl(t, "", "public-folder", "permit", "Projects", "anyone").mustSucceed(t)
+		if perms := srv.ctl(t, "", "public-folder", "permissions", "Projects"); strings.Contains(perms.stdout, "anyone") {
+			t.Errorf("anyone is still listed after its entry was removed: %q", perms.stdout)
+		}
+		if r := srv.ctl(t, "", "public-folder", "delete", "Projects"); r.code == 0 || !strings.Contains(r.stderr, "subfolders") {
+			t.Errorf("deleting a folder with a subfolder: exit %d, stderr %q", r.code, r.stderr)
+		}
+		srv.ctl(t, "", "public-folder", "rename", "Projects/2026", "Archive").mustSucceed(t)
+		list := srv.ctl(t, "", "public-folder", "list")
+		if !regexp.MustCompile(`(?m)^Archive\s+0 messages$`).MatchString(list.stdout) || !regexp.MustCompile(`(?m)^Projects\s+0 messages$`).MatchString(list.stdout) {
+			t.Errorf("public-folder list printed %q", list.stdout)
+		}
+		srv.ctl(t, "", "public-folder", "delete", "Projects").mustSucceed(t)
+	})
+
 	t.Run("json_output_parses_as_the_servers_response", func(t *testing.T) {
 		r := srv.ctl(t, "", "--json", "domain", "show", "example.com")
 		r.mustSucceed(t)

@@ -3189,6 +3189,472 @@ func (x *GroupMemberRequest) GetAccountId() int64 {
 	return 0
 }
 
+type ListPublicFoldersRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListPublicFoldersRequest) Reset() {
+	*x = ListPublicFoldersRequest{}
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[57]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListPublicFoldersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListPublicFoldersRequest) ProtoMessage() {}
+
+func (x *ListPublicFoldersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[57]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListPublicFoldersRequest.ProtoReflect.Descriptor instead.
+func (*ListPublicFoldersRequest) Descriptor() ([]byte, []int) {
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{57}
+}
+
+type ListPublicFoldersResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Folders       []*Folder              `protobuf:"bytes,1,rep,name=folders,proto3" json:"folders,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListPublicFoldersResponse) Reset() {
+	*x = ListPublicFoldersResponse{}
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[58]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListPublicFoldersResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListPublicFoldersResponse) ProtoMessage() {}
+
+func (x *ListPublicFoldersResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[58]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListPublicFoldersResponse.ProtoReflect.Descriptor instead.
+func (*ListPublicFoldersResponse) Descriptor() ([]byte, []int) {
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{58}
+}
+
+func (x *ListPublicFoldersResponse) GetFolders() []*Folder {
+	if x != nil {
+		return x.Folders
+	}
+	return nil
+}
+
+type CreatePublicFolderRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ParentId      int64                  `protobuf:"varint,1,opt,name=parent_id,json=parentId,proto3" json:"parent_id,omitempty"` // 0: top level
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreatePublicFolderRequest) Reset() {
+	*x = CreatePublicFolderRequest{}
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[59]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreatePublicFolderRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreatePublicFolderRequest) ProtoMessage() {}
+
+func (x *CreatePublicFolderRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[59]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreatePublicFolderRequest.ProtoReflect.Descriptor instead.
+func (*CreatePublicFolderRequest) Descriptor() ([]byte, []int) {
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{59}
+}
+
+func (x *CreatePublicFolderRequest) GetParentId() int64 {
+	if x != nil {
+		return x.ParentId
+	}
+	return 0
+}
+
+func (x *CreatePublicFolderRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+type RenamePublicFolderRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            int64                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	NewParentId   int64                  `protobuf:"varint,2,opt,name=new_parent_id,json=newParentId,proto3" json:"new_parent_id,omitempty"`
+	NewName       string                 `protobuf:"bytes,3,opt,name=new_name,json=newName,proto3" json:"new_name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RenamePublicFolderRequest) Reset() {
+	*x = RenamePublicFolderRequest{}
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[60]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RenamePublicFolderRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RenamePublicFolderRequest) ProtoMessage() {}
+
+func (x *RenamePublicFolderRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[60]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RenamePublicFolderRequest.ProtoReflect.Descriptor instead.
+func (*RenamePublicFolderRequest) Descriptor() ([]byte, []int) {
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{60}
+}
+
+func (x *RenamePublicFolderRequest) GetId() int64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *RenamePublicFolderRequest) GetNewParentId() int64 {
+	if x != nil {
+		return x.NewParentId
+	}
+	return 0
+}
+
+func (x *RenamePublicFolderRequest) GetNewName() string {
+	if x != nil {
+		return x.NewName
+	}
+	return ""
+}
+
+type DeletePublicFolderRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            int64                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeletePublicFolderRequest) Reset() {
+	*x = DeletePublicFolderRequest{}
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[61]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeletePublicFolderRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeletePublicFolderRequest) ProtoMessage() {}
+
+func (x *DeletePublicFolderRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[61]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeletePublicFolderRequest.ProtoReflect.Descriptor instead.
+func (*DeletePublicFolderRequest) Descriptor() ([]byte, []int) {
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{61}
+}
+
+func (x *DeletePublicFolderRequest) GetId() int64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+type DeletePublicFolderResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeletePublicFolderResponse) Reset() {
+	*x = DeletePublicFolderResponse{}
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[62]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeletePublicFolderResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeletePublicFolderResponse) ProtoMessage() {}
+
+func (x *DeletePublicFolderResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[62]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeletePublicFolderResponse.ProtoReflect.Descriptor instead.
+func (*DeletePublicFolderResponse) Descriptor() ([]byte, []int) {
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{62}
+}
+
+type FolderPermission struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "anyone", an account address, or "$" followed by a group name.
+	Identifier string `protobuf:"bytes,1,opt,name=identifier,proto3" json:"identifier,omitempty"`
+	// RFC 4314 rights: l r s w i p k x t e a.
+	Rights        string `protobuf:"bytes,2,opt,name=rights,proto3" json:"rights,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FolderPermission) Reset() {
+	*x = FolderPermission{}
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[63]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FolderPermission) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FolderPermission) ProtoMessage() {}
+
+func (x *FolderPermission) ProtoReflect() protoreflect.Message {
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[63]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FolderPermission.ProtoReflect.Descriptor instead.
+func (*FolderPermission) Descriptor() ([]byte, []int) {
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{63}
+}
+
+func (x *FolderPermission) GetIdentifier() string {
+	if x != nil {
+		return x.Identifier
+	}
+	return ""
+}
+
+func (x *FolderPermission) GetRights() string {
+	if x != nil {
+		return x.Rights
+	}
+	return ""
+}
+
+type ListFolderPermissionsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	FolderId      int64                  `protobuf:"varint,1,opt,name=folder_id,json=folderId,proto3" json:"folder_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListFolderPermissionsRequest) Reset() {
+	*x = ListFolderPermissionsRequest{}
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[64]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListFolderPermissionsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListFolderPermissionsRequest) ProtoMessage() {}
+
+func (x *ListFolderPermissionsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[64]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListFolderPermissionsRequest.ProtoReflect.Descriptor instead.
+func (*ListFolderPermissionsRequest) Descriptor() ([]byte, []int) {
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{64}
+}
+
+func (x *ListFolderPermissionsRequest) GetFolderId() int64 {
+	if x != nil {
+		return x.FolderId
+	}
+	return 0
+}
+
+type ListFolderPermissionsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Permissions   []*FolderPermission    `protobuf:"bytes,1,rep,name=permissions,proto3" json:"permissions,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListFolderPermissionsResponse) Reset() {
+	*x = ListFolderPermissionsResponse{}
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[65]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListFolderPermissionsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListFolderPermissionsResponse) ProtoMessage() {}
+
+func (x *ListFolderPermissionsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[65]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListFolderPermissionsResponse.ProtoReflect.Descriptor instead.
+func (*ListFolderPermissionsResponse) Descriptor() ([]byte, []int) {
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{65}
+}
+
+func (x *ListFolderPermissionsResponse) GetPermissions() []*FolderPermission {
+	if x != nil {
+		return x.Permissions
+	}
+	return nil
+}
+
+type FolderPermissionRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	FolderId      int64                  `protobuf:"varint,1,opt,name=folder_id,json=folderId,proto3" json:"folder_id,omitempty"`
+	Permission    *FolderPermission      `protobuf:"bytes,2,opt,name=permission,proto3" json:"permission,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FolderPermissionRequest) Reset() {
+	*x = FolderPermissionRequest{}
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[66]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FolderPermissionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FolderPermissionRequest) ProtoMessage() {}
+
+func (x *FolderPermissionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[66]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FolderPermissionRequest.ProtoReflect.Descriptor instead.
+func (*FolderPermissionRequest) Descriptor() ([]byte, []int) {
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{66}
+}
+
+func (x *FolderPermissionRequest) GetFolderId() int64 {
+	if x != nil {
+		return x.FolderId
+	}
+	return 0
+}
+
+func (x *FolderPermissionRequest) GetPermission() *FolderPermission {
+	if x != nil {
+		return x.Permission
+	}
+	return nil
+}
+
 type Deliveries struct {
 	state              protoimpl.MessageState `protogen:"open.v1"`
 	LocalToLocal       bool                   `protobuf:"varint,1,opt,name=local_to_local,json=localToLocal,proto3" json:"local_to_local,omitempty"`
@@ -3201,7 +3667,7 @@ type Deliveries struct {
 
 func (x *Deliveries) Reset() {
 	*x = Deliveries{}
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[57]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3213,7 +3679,7 @@ func (x *Deliveries) String() string {
 func (*Deliveries) ProtoMessage() {}
 
 func (x *Deliveries) ProtoReflect() protoreflect.Message {
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[57]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3226,7 +3692,7 @@ func (x *Deliveries) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Deliveries.ProtoReflect.Descriptor instead.
 func (*Deliveries) Descriptor() ([]byte, []int) {
-	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{57}
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *Deliveries) GetLocalToLocal() bool {
@@ -3279,7 +3745,7 @@ type IPRange struct {
 
 func (x *IPRange) Reset() {
 	*x = IPRange{}
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[58]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3291,7 +3757,7 @@ func (x *IPRange) String() string {
 func (*IPRange) ProtoMessage() {}
 
 func (x *IPRange) ProtoReflect() protoreflect.Message {
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[58]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3304,7 +3770,7 @@ func (x *IPRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IPRange.ProtoReflect.Descriptor instead.
 func (*IPRange) Descriptor() ([]byte, []int) {
-	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{58}
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *IPRange) GetId() int64 {
@@ -3416,7 +3882,7 @@ type ListIPRangesRequest struct {
 
 func (x *ListIPRangesRequest) Reset() {
 	*x = ListIPRangesRequest{}
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[59]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3428,7 +3894,7 @@ func (x *ListIPRangesRequest) String() string {
 func (*ListIPRangesRequest) ProtoMessage() {}
 
 func (x *ListIPRangesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[59]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3441,7 +3907,7 @@ func (x *ListIPRangesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListIPRangesRequest.ProtoReflect.Descriptor instead.
 func (*ListIPRangesRequest) Descriptor() ([]byte, []int) {
-	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{59}
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *ListIPRangesRequest) GetLimit() int32 {
@@ -3475,7 +3941,7 @@ type ListIPRangesResponse struct {
 
 func (x *ListIPRangesResponse) Reset() {
 	*x = ListIPRangesResponse{}
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[60]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3487,7 +3953,7 @@ func (x *ListIPRangesResponse) String() string {
 func (*ListIPRangesResponse) ProtoMessage() {}
 
 func (x *ListIPRangesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[60]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3500,7 +3966,7 @@ func (x *ListIPRangesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListIPRangesResponse.ProtoReflect.Descriptor instead.
 func (*ListIPRangesResponse) Descriptor() ([]byte, []int) {
-	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{60}
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *ListIPRangesResponse) GetRanges() []*IPRange {
@@ -3526,7 +3992,7 @@ type DeleteIPRangeRequest struct {
 
 func (x *DeleteIPRangeRequest) Reset() {
 	*x = DeleteIPRangeRequest{}
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[61]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3538,7 +4004,7 @@ func (x *DeleteIPRangeRequest) String() string {
 func (*DeleteIPRangeRequest) ProtoMessage() {}
 
 func (x *DeleteIPRangeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[61]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3551,7 +4017,7 @@ func (x *DeleteIPRangeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteIPRangeRequest.ProtoReflect.Descriptor instead.
 func (*DeleteIPRangeRequest) Descriptor() ([]byte, []int) {
-	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{61}
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *DeleteIPRangeRequest) GetId() int64 {
@@ -3569,7 +4035,7 @@ type DeleteIPRangeResponse struct {
 
 func (x *DeleteIPRangeResponse) Reset() {
 	*x = DeleteIPRangeResponse{}
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[62]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3581,7 +4047,7 @@ func (x *DeleteIPRangeResponse) String() string {
 func (*DeleteIPRangeResponse) ProtoMessage() {}
 
 func (x *DeleteIPRangeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[62]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3594,7 +4060,7 @@ func (x *DeleteIPRangeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteIPRangeResponse.ProtoReflect.Descriptor instead.
 func (*DeleteIPRangeResponse) Descriptor() ([]byte, []int) {
-	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{62}
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{72}
 }
 
 type Port struct {
@@ -3611,7 +4077,7 @@ type Port struct {
 
 func (x *Port) Reset() {
 	*x = Port{}
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[63]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3623,7 +4089,7 @@ func (x *Port) String() string {
 func (*Port) ProtoMessage() {}
 
 func (x *Port) ProtoReflect() protoreflect.Message {
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[63]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3636,7 +4102,7 @@ func (x *Port) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Port.ProtoReflect.Descriptor instead.
 func (*Port) Descriptor() ([]byte, []int) {
-	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{63}
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *Port) GetId() int64 {
@@ -3689,7 +4155,7 @@ type ListPortsRequest struct {
 
 func (x *ListPortsRequest) Reset() {
 	*x = ListPortsRequest{}
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[64]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3701,7 +4167,7 @@ func (x *ListPortsRequest) String() string {
 func (*ListPortsRequest) ProtoMessage() {}
 
 func (x *ListPortsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[64]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3714,7 +4180,7 @@ func (x *ListPortsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPortsRequest.ProtoReflect.Descriptor instead.
 func (*ListPortsRequest) Descriptor() ([]byte, []int) {
-	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{64}
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{74}
 }
 
 type ListPortsResponse struct {
@@ -3726,7 +4192,7 @@ type ListPortsResponse struct {
 
 func (x *ListPortsResponse) Reset() {
 	*x = ListPortsResponse{}
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[65]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3738,7 +4204,7 @@ func (x *ListPortsResponse) String() string {
 func (*ListPortsResponse) ProtoMessage() {}
 
 func (x *ListPortsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[65]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3751,7 +4217,7 @@ func (x *ListPortsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPortsResponse.ProtoReflect.Descriptor instead.
 func (*ListPortsResponse) Descriptor() ([]byte, []int) {
-	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{65}
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *ListPortsResponse) GetPorts() []*Port {
@@ -3770,7 +4236,7 @@ type DeletePortRequest struct {
 
 func (x *DeletePortRequest) Reset() {
 	*x = DeletePortRequest{}
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[66]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[76]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3782,7 +4248,7 @@ func (x *DeletePortRequest) String() string {
 func (*DeletePortRequest) ProtoMessage() {}
 
 func (x *DeletePortRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[66]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[76]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3795,7 +4261,7 @@ func (x *DeletePortRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeletePortRequest.ProtoReflect.Descriptor instead.
 func (*DeletePortRequest) Descriptor() ([]byte, []int) {
-	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{66}
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{76}
 }
 
 func (x *DeletePortRequest) GetId() int64 {
@@ -3813,7 +4279,7 @@ type DeletePortResponse struct {
 
 func (x *DeletePortResponse) Reset() {
 	*x = DeletePortResponse{}
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[67]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[77]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3825,7 +4291,7 @@ func (x *DeletePortResponse) String() string {
 func (*DeletePortResponse) ProtoMessage() {}
 
 func (x *DeletePortResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[67]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[77]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3838,7 +4304,7 @@ func (x *DeletePortResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeletePortResponse.ProtoReflect.Descriptor instead.
 func (*DeletePortResponse) Descriptor() ([]byte, []int) {
-	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{67}
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{77}
 }
 
 type Certificate struct {
@@ -3853,7 +4319,7 @@ type Certificate struct {
 
 func (x *Certificate) Reset() {
 	*x = Certificate{}
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[68]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[78]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3865,7 +4331,7 @@ func (x *Certificate) String() string {
 func (*Certificate) ProtoMessage() {}
 
 func (x *Certificate) ProtoReflect() protoreflect.Message {
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[68]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[78]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3878,7 +4344,7 @@ func (x *Certificate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Certificate.ProtoReflect.Descriptor instead.
 func (*Certificate) Descriptor() ([]byte, []int) {
-	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{68}
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{78}
 }
 
 func (x *Certificate) GetId() int64 {
@@ -3917,7 +4383,7 @@ type ListCertificatesRequest struct {
 
 func (x *ListCertificatesRequest) Reset() {
 	*x = ListCertificatesRequest{}
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[69]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[79]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3929,7 +4395,7 @@ func (x *ListCertificatesRequest) String() string {
 func (*ListCertificatesRequest) ProtoMessage() {}
 
 func (x *ListCertificatesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[69]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[79]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3942,7 +4408,7 @@ func (x *ListCertificatesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCertificatesRequest.ProtoReflect.Descriptor instead.
 func (*ListCertificatesRequest) Descriptor() ([]byte, []int) {
-	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{69}
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{79}
 }
 
 type ListCertificatesResponse struct {
@@ -3954,7 +4420,7 @@ type ListCertificatesResponse struct {
 
 func (x *ListCertificatesResponse) Reset() {
 	*x = ListCertificatesResponse{}
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[70]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[80]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3966,7 +4432,7 @@ func (x *ListCertificatesResponse) String() string {
 func (*ListCertificatesResponse) ProtoMessage() {}
 
 func (x *ListCertificatesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[70]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[80]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3979,7 +4445,7 @@ func (x *ListCertificatesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCertificatesResponse.ProtoReflect.Descriptor instead.
 func (*ListCertificatesResponse) Descriptor() ([]byte, []int) {
-	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{70}
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{80}
 }
 
 func (x *ListCertificatesResponse) GetCertificates() []*Certificate {
@@ -3998,7 +4464,7 @@ type DeleteCertificateRequest struct {
 
 func (x *DeleteCertificateRequest) Reset() {
 	*x = DeleteCertificateRequest{}
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[71]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[81]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4010,7 +4476,7 @@ func (x *DeleteCertificateRequest) String() string {
 func (*DeleteCertificateRequest) ProtoMessage() {}
 
 func (x *DeleteCertificateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[71]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[81]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4023,7 +4489,7 @@ func (x *DeleteCertificateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteCertificateRequest.ProtoReflect.Descriptor instead.
 func (*DeleteCertificateRequest) Descriptor() ([]byte, []int) {
-	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{71}
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{81}
 }
 
 func (x *DeleteCertificateRequest) GetId() int64 {
@@ -4041,7 +4507,7 @@ type DeleteCertificateResponse struct {
 
 func (x *DeleteCertificateResponse) Reset() {
 	*x = DeleteCertificateResponse{}
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[72]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[82]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4053,7 +4519,7 @@ func (x *DeleteCertificateResponse) String() string {
 func (*DeleteCertificateResponse) ProtoMessage() {}
 
 func (x *DeleteCertificateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[72]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[82]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4066,7 +4532,7 @@ func (x *DeleteCertificateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteCertificateResponse.ProtoReflect.Descriptor instead.
 func (*DeleteCertificateResponse) Descriptor() ([]byte, []int) {
-	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{72}
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{82}
 }
 
 type Setting struct {
@@ -4083,7 +4549,7 @@ type Setting struct {
 
 func (x *Setting) Reset() {
 	*x = Setting{}
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[73]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[83]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4095,7 +4561,7 @@ func (x *Setting) String() string {
 func (*Setting) ProtoMessage() {}
 
 func (x *Setting) ProtoReflect() protoreflect.Message {
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[73]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[83]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4108,7 +4574,7 @@ func (x *Setting) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Setting.ProtoReflect.Descriptor instead.
 func (*Setting) Descriptor() ([]byte, []int) {
-	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{73}
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{83}
 }
 
 func (x *Setting) GetName() string {
@@ -4162,7 +4628,7 @@ type ListSettingsRequest struct {
 
 func (x *ListSettingsRequest) Reset() {
 	*x = ListSettingsRequest{}
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[74]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[84]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4174,7 +4640,7 @@ func (x *ListSettingsRequest) String() string {
 func (*ListSettingsRequest) ProtoMessage() {}
 
 func (x *ListSettingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[74]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[84]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4187,7 +4653,7 @@ func (x *ListSettingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSettingsRequest.ProtoReflect.Descriptor instead.
 func (*ListSettingsRequest) Descriptor() ([]byte, []int) {
-	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{74}
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{84}
 }
 
 func (x *ListSettingsRequest) GetPrefix() string {
@@ -4206,7 +4672,7 @@ type ListSettingsResponse struct {
 
 func (x *ListSettingsResponse) Reset() {
 	*x = ListSettingsResponse{}
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[75]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[85]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4218,7 +4684,7 @@ func (x *ListSettingsResponse) String() string {
 func (*ListSettingsResponse) ProtoMessage() {}
 
 func (x *ListSettingsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[75]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[85]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4231,7 +4697,7 @@ func (x *ListSettingsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSettingsResponse.ProtoReflect.Descriptor instead.
 func (*ListSettingsResponse) Descriptor() ([]byte, []int) {
-	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{75}
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{85}
 }
 
 func (x *ListSettingsResponse) GetSettings() []*Setting {
@@ -4250,7 +4716,7 @@ type SetSettingsRequest struct {
 
 func (x *SetSettingsRequest) Reset() {
 	*x = SetSettingsRequest{}
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[76]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[86]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4262,7 +4728,7 @@ func (x *SetSettingsRequest) String() string {
 func (*SetSettingsRequest) ProtoMessage() {}
 
 func (x *SetSettingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[76]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[86]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4275,7 +4741,7 @@ func (x *SetSettingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetSettingsRequest.ProtoReflect.Descriptor instead.
 func (*SetSettingsRequest) Descriptor() ([]byte, []int) {
-	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{76}
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{86}
 }
 
 func (x *SetSettingsRequest) GetValues() map[string]string {
@@ -4296,7 +4762,7 @@ type ServerMessage struct {
 
 func (x *ServerMessage) Reset() {
 	*x = ServerMessage{}
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[77]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[87]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4308,7 +4774,7 @@ func (x *ServerMessage) String() string {
 func (*ServerMessage) ProtoMessage() {}
 
 func (x *ServerMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[77]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[87]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4321,7 +4787,7 @@ func (x *ServerMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServerMessage.ProtoReflect.Descriptor instead.
 func (*ServerMessage) Descriptor() ([]byte, []int) {
-	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{77}
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{87}
 }
 
 func (x *ServerMessage) GetId() int64 {
@@ -4353,7 +4819,7 @@ type ListServerMessagesRequest struct {
 
 func (x *ListServerMessagesRequest) Reset() {
 	*x = ListServerMessagesRequest{}
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[78]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[88]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4365,7 +4831,7 @@ func (x *ListServerMessagesRequest) String() string {
 func (*ListServerMessagesRequest) ProtoMessage() {}
 
 func (x *ListServerMessagesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[78]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[88]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4378,7 +4844,7 @@ func (x *ListServerMessagesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListServerMessagesRequest.ProtoReflect.Descriptor instead.
 func (*ListServerMessagesRequest) Descriptor() ([]byte, []int) {
-	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{78}
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{88}
 }
 
 type ListServerMessagesResponse struct {
@@ -4390,7 +4856,7 @@ type ListServerMessagesResponse struct {
 
 func (x *ListServerMessagesResponse) Reset() {
 	*x = ListServerMessagesResponse{}
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[79]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[89]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4402,7 +4868,7 @@ func (x *ListServerMessagesResponse) String() string {
 func (*ListServerMessagesResponse) ProtoMessage() {}
 
 func (x *ListServerMessagesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[79]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[89]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4415,7 +4881,7 @@ func (x *ListServerMessagesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListServerMessagesResponse.ProtoReflect.Descriptor instead.
 func (*ListServerMessagesResponse) Descriptor() ([]byte, []int) {
-	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{79}
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{89}
 }
 
 func (x *ListServerMessagesResponse) GetMessages() []*ServerMessage {
@@ -4448,7 +4914,7 @@ type Route struct {
 
 func (x *Route) Reset() {
 	*x = Route{}
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[80]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[90]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4460,7 +4926,7 @@ func (x *Route) String() string {
 func (*Route) ProtoMessage() {}
 
 func (x *Route) ProtoReflect() protoreflect.Message {
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[80]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[90]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4473,7 +4939,7 @@ func (x *Route) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Route.ProtoReflect.Descriptor instead.
 func (*Route) Descriptor() ([]byte, []int) {
-	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{80}
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{90}
 }
 
 func (x *Route) GetId() int64 {
@@ -4589,7 +5055,7 @@ type ListRoutesRequest struct {
 
 func (x *ListRoutesRequest) Reset() {
 	*x = ListRoutesRequest{}
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[81]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[91]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4601,7 +5067,7 @@ func (x *ListRoutesRequest) String() string {
 func (*ListRoutesRequest) ProtoMessage() {}
 
 func (x *ListRoutesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[81]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[91]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4614,7 +5080,7 @@ func (x *ListRoutesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRoutesRequest.ProtoReflect.Descriptor instead.
 func (*ListRoutesRequest) Descriptor() ([]byte, []int) {
-	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{81}
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{91}
 }
 
 type ListRoutesResponse struct {
@@ -4626,7 +5092,7 @@ type ListRoutesResponse struct {
 
 func (x *ListRoutesResponse) Reset() {
 	*x = ListRoutesResponse{}
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[82]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[92]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4638,7 +5104,7 @@ func (x *ListRoutesResponse) String() string {
 func (*ListRoutesResponse) ProtoMessage() {}
 
 func (x *ListRoutesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[82]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[92]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4651,7 +5117,7 @@ func (x *ListRoutesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRoutesResponse.ProtoReflect.Descriptor instead.
 func (*ListRoutesResponse) Descriptor() ([]byte, []int) {
-	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{82}
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{92}
 }
 
 func (x *ListRoutesResponse) GetRoutes() []*Route {
@@ -4670,7 +5136,7 @@ type DeleteRouteRequest struct {
 
 func (x *DeleteRouteRequest) Reset() {
 	*x = DeleteRouteRequest{}
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[83]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[93]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4682,7 +5148,7 @@ func (x *DeleteRouteRequest) String() string {
 func (*DeleteRouteRequest) ProtoMessage() {}
 
 func (x *DeleteRouteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[83]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[93]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4695,7 +5161,7 @@ func (x *DeleteRouteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRouteRequest.ProtoReflect.Descriptor instead.
 func (*DeleteRouteRequest) Descriptor() ([]byte, []int) {
-	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{83}
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{93}
 }
 
 func (x *DeleteRouteRequest) GetId() int64 {
@@ -4713,7 +5179,7 @@ type DeleteRouteResponse struct {
 
 func (x *DeleteRouteResponse) Reset() {
 	*x = DeleteRouteResponse{}
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[84]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[94]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4725,7 +5191,7 @@ func (x *DeleteRouteResponse) String() string {
 func (*DeleteRouteResponse) ProtoMessage() {}
 
 func (x *DeleteRouteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[84]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[94]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4738,7 +5204,7 @@ func (x *DeleteRouteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRouteResponse.ProtoReflect.Descriptor instead.
 func (*DeleteRouteResponse) Descriptor() ([]byte, []int) {
-	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{84}
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{94}
 }
 
 type QueuedRecipient struct {
@@ -4754,7 +5220,7 @@ type QueuedRecipient struct {
 
 func (x *QueuedRecipient) Reset() {
 	*x = QueuedRecipient{}
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[85]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[95]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4766,7 +5232,7 @@ func (x *QueuedRecipient) String() string {
 func (*QueuedRecipient) ProtoMessage() {}
 
 func (x *QueuedRecipient) ProtoReflect() protoreflect.Message {
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[85]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[95]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4779,7 +5245,7 @@ func (x *QueuedRecipient) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueuedRecipient.ProtoReflect.Descriptor instead.
 func (*QueuedRecipient) Descriptor() ([]byte, []int) {
-	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{85}
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{95}
 }
 
 func (x *QueuedRecipient) GetAddress() string {
@@ -4833,7 +5299,7 @@ type QueuedMessage struct {
 
 func (x *QueuedMessage) Reset() {
 	*x = QueuedMessage{}
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[86]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[96]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4845,7 +5311,7 @@ func (x *QueuedMessage) String() string {
 func (*QueuedMessage) ProtoMessage() {}
 
 func (x *QueuedMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[86]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[96]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4858,7 +5324,7 @@ func (x *QueuedMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueuedMessage.ProtoReflect.Descriptor instead.
 func (*QueuedMessage) Descriptor() ([]byte, []int) {
-	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{86}
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{96}
 }
 
 func (x *QueuedMessage) GetId() int64 {
@@ -4927,7 +5393,7 @@ type ListQueueRequest struct {
 
 func (x *ListQueueRequest) Reset() {
 	*x = ListQueueRequest{}
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[87]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[97]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4939,7 +5405,7 @@ func (x *ListQueueRequest) String() string {
 func (*ListQueueRequest) ProtoMessage() {}
 
 func (x *ListQueueRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[87]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[97]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4952,7 +5418,7 @@ func (x *ListQueueRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListQueueRequest.ProtoReflect.Descriptor instead.
 func (*ListQueueRequest) Descriptor() ([]byte, []int) {
-	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{87}
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{97}
 }
 
 func (x *ListQueueRequest) GetLimit() int32 {
@@ -4979,7 +5445,7 @@ type ListQueueResponse struct {
 
 func (x *ListQueueResponse) Reset() {
 	*x = ListQueueResponse{}
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[88]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[98]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4991,7 +5457,7 @@ func (x *ListQueueResponse) String() string {
 func (*ListQueueResponse) ProtoMessage() {}
 
 func (x *ListQueueResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[88]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[98]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5004,7 +5470,7 @@ func (x *ListQueueResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListQueueResponse.ProtoReflect.Descriptor instead.
 func (*ListQueueResponse) Descriptor() ([]byte, []int) {
-	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{88}
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{98}
 }
 
 func (x *ListQueueResponse) GetMessages() []*QueuedMessage {
@@ -5030,7 +5496,7 @@ type GetQueuedMessageRequest struct {
 
 func (x *GetQueuedMessageRequest) Reset() {
 	*x = GetQueuedMessageRequest{}
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[89]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[99]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5042,7 +5508,7 @@ func (x *GetQueuedMessageRequest) String() string {
 func (*GetQueuedMessageRequest) ProtoMessage() {}
 
 func (x *GetQueuedMessageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[89]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[99]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5055,7 +5521,7 @@ func (x *GetQueuedMessageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetQueuedMessageRequest.ProtoReflect.Descriptor instead.
 func (*GetQueuedMessageRequest) Descriptor() ([]byte, []int) {
-	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{89}
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{99}
 }
 
 func (x *GetQueuedMessageRequest) GetId() int64 {
@@ -5076,7 +5542,7 @@ type GetQueuedMessageResponse struct {
 
 func (x *GetQueuedMessageResponse) Reset() {
 	*x = GetQueuedMessageResponse{}
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[90]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[100]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5088,7 +5554,7 @@ func (x *GetQueuedMessageResponse) String() string {
 func (*GetQueuedMessageResponse) ProtoMessage() {}
 
 func (x *GetQueuedMessageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[90]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[100]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5101,7 +5567,7 @@ func (x *GetQueuedMessageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetQueuedMessageResponse.ProtoReflect.Descriptor instead.
 func (*GetQueuedMessageResponse) Descriptor() ([]byte, []int) {
-	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{90}
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{100}
 }
 
 func (x *GetQueuedMessageResponse) GetMessage() *QueuedMessage {
@@ -5134,7 +5600,7 @@ type SendNowRequest struct {
 
 func (x *SendNowRequest) Reset() {
 	*x = SendNowRequest{}
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[91]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[101]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5146,7 +5612,7 @@ func (x *SendNowRequest) String() string {
 func (*SendNowRequest) ProtoMessage() {}
 
 func (x *SendNowRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[91]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[101]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5159,7 +5625,7 @@ func (x *SendNowRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendNowRequest.ProtoReflect.Descriptor instead.
 func (*SendNowRequest) Descriptor() ([]byte, []int) {
-	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{91}
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{101}
 }
 
 func (x *SendNowRequest) GetId() int64 {
@@ -5177,7 +5643,7 @@ type SendNowResponse struct {
 
 func (x *SendNowResponse) Reset() {
 	*x = SendNowResponse{}
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[92]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[102]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5189,7 +5655,7 @@ func (x *SendNowResponse) String() string {
 func (*SendNowResponse) ProtoMessage() {}
 
 func (x *SendNowResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[92]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[102]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5202,7 +5668,7 @@ func (x *SendNowResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendNowResponse.ProtoReflect.Descriptor instead.
 func (*SendNowResponse) Descriptor() ([]byte, []int) {
-	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{92}
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{102}
 }
 
 type RemoveQueuedRequest struct {
@@ -5214,7 +5680,7 @@ type RemoveQueuedRequest struct {
 
 func (x *RemoveQueuedRequest) Reset() {
 	*x = RemoveQueuedRequest{}
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[93]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[103]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5226,7 +5692,7 @@ func (x *RemoveQueuedRequest) String() string {
 func (*RemoveQueuedRequest) ProtoMessage() {}
 
 func (x *RemoveQueuedRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[93]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[103]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5239,7 +5705,7 @@ func (x *RemoveQueuedRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveQueuedRequest.ProtoReflect.Descriptor instead.
 func (*RemoveQueuedRequest) Descriptor() ([]byte, []int) {
-	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{93}
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{103}
 }
 
 func (x *RemoveQueuedRequest) GetId() int64 {
@@ -5257,7 +5723,7 @@ type RemoveQueuedResponse struct {
 
 func (x *RemoveQueuedResponse) Reset() {
 	*x = RemoveQueuedResponse{}
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[94]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[104]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5269,7 +5735,7 @@ func (x *RemoveQueuedResponse) String() string {
 func (*RemoveQueuedResponse) ProtoMessage() {}
 
 func (x *RemoveQueuedResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[94]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[104]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5282,7 +5748,7 @@ func (x *RemoveQueuedResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveQueuedResponse.ProtoReflect.Descriptor instead.
 func (*RemoveQueuedResponse) Descriptor() ([]byte, []int) {
-	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{94}
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{104}
 }
 
 type ClearQueueRequest struct {
@@ -5293,7 +5759,7 @@ type ClearQueueRequest struct {
 
 func (x *ClearQueueRequest) Reset() {
 	*x = ClearQueueRequest{}
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[95]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[105]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5305,7 +5771,7 @@ func (x *ClearQueueRequest) String() string {
 func (*ClearQueueRequest) ProtoMessage() {}
 
 func (x *ClearQueueRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[95]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[105]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5318,7 +5784,7 @@ func (x *ClearQueueRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClearQueueRequest.ProtoReflect.Descriptor instead.
 func (*ClearQueueRequest) Descriptor() ([]byte, []int) {
-	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{95}
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{105}
 }
 
 type ClearQueueResponse struct {
@@ -5330,7 +5796,7 @@ type ClearQueueResponse struct {
 
 func (x *ClearQueueResponse) Reset() {
 	*x = ClearQueueResponse{}
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[96]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[106]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5342,7 +5808,7 @@ func (x *ClearQueueResponse) String() string {
 func (*ClearQueueResponse) ProtoMessage() {}
 
 func (x *ClearQueueResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[96]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[106]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5355,7 +5821,7 @@ func (x *ClearQueueResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClearQueueResponse.ProtoReflect.Descriptor instead.
 func (*ClearQueueResponse) Descriptor() ([]byte, []int) {
-	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{96}
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{106}
 }
 
 func (x *ClearQueueResponse) GetRemoved() int32 {
@@ -5382,7 +5848,7 @@ type Status struct {
 
 func (x *Status) Reset() {
 	*x = Status{}
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[97]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[107]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5394,7 +5860,7 @@ func (x *Status) String() string {
 func (*Status) ProtoMessage() {}
 
 func (x *Status) ProtoReflect() protoreflect.Message {
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[97]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[107]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5407,7 +5873,7 @@ func (x *Status) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Status.ProtoReflect.Descriptor instead.
 func (*Status) Descriptor() ([]byte, []int) {
-	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{97}
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{107}
 }
 
 func (x *Status) GetVersion() string {
@@ -5481,7 +5947,7 @@ type GetStatusRequest struct {
 
 func (x *GetStatusRequest) Reset() {
 	*x = GetStatusRequest{}
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[98]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[108]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5493,7 +5959,7 @@ func (x *GetStatusRequest) String() string {
 func (*GetStatusRequest) ProtoMessage() {}
 
 func (x *GetStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[98]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[108]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5506,7 +5972,7 @@ func (x *GetStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStatusRequest.ProtoReflect.Descriptor instead.
 func (*GetStatusRequest) Descriptor() ([]byte, []int) {
-	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{98}
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{108}
 }
 
 type StartServerRequest struct {
@@ -5517,7 +5983,7 @@ type StartServerRequest struct {
 
 func (x *StartServerRequest) Reset() {
 	*x = StartServerRequest{}
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[99]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[109]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5529,7 +5995,7 @@ func (x *StartServerRequest) String() string {
 func (*StartServerRequest) ProtoMessage() {}
 
 func (x *StartServerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[99]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[109]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5542,7 +6008,7 @@ func (x *StartServerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartServerRequest.ProtoReflect.Descriptor instead.
 func (*StartServerRequest) Descriptor() ([]byte, []int) {
-	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{99}
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{109}
 }
 
 type StopServerRequest struct {
@@ -5553,7 +6019,7 @@ type StopServerRequest struct {
 
 func (x *StopServerRequest) Reset() {
 	*x = StopServerRequest{}
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[100]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[110]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5565,7 +6031,7 @@ func (x *StopServerRequest) String() string {
 func (*StopServerRequest) ProtoMessage() {}
 
 func (x *StopServerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[100]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[110]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5578,7 +6044,7 @@ func (x *StopServerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StopServerRequest.ProtoReflect.Descriptor instead.
 func (*StopServerRequest) Descriptor() ([]byte, []int) {
-	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{100}
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{110}
 }
 
 type MXQueryRequest struct {
@@ -5590,7 +6056,7 @@ type MXQueryRequest struct {
 
 func (x *MXQueryRequest) Reset() {
 	*x = MXQueryRequest{}
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[101]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[111]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5602,7 +6068,7 @@ func (x *MXQueryRequest) String() string {
 func (*MXQueryRequest) ProtoMessage() {}
 
 func (x *MXQueryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[101]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[111]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5615,7 +6081,7 @@ func (x *MXQueryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MXQueryRequest.ProtoReflect.Descriptor instead.
 func (*MXQueryRequest) Descriptor() ([]byte, []int) {
-	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{101}
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{111}
 }
 
 func (x *MXQueryRequest) GetAddress() string {
@@ -5636,7 +6102,7 @@ type MXHost struct {
 
 func (x *MXHost) Reset() {
 	*x = MXHost{}
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[102]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[112]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5648,7 +6114,7 @@ func (x *MXHost) String() string {
 func (*MXHost) ProtoMessage() {}
 
 func (x *MXHost) ProtoReflect() protoreflect.Message {
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[102]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[112]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5661,7 +6127,7 @@ func (x *MXHost) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MXHost.ProtoReflect.Descriptor instead.
 func (*MXHost) Descriptor() ([]byte, []int) {
-	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{102}
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{112}
 }
 
 func (x *MXHost) GetHost() string {
@@ -5694,7 +6160,7 @@ type MXQueryResponse struct {
 
 func (x *MXQueryResponse) Reset() {
 	*x = MXQueryResponse{}
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[103]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[113]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5706,7 +6172,7 @@ func (x *MXQueryResponse) String() string {
 func (*MXQueryResponse) ProtoMessage() {}
 
 func (x *MXQueryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[103]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[113]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5719,7 +6185,7 @@ func (x *MXQueryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MXQueryResponse.ProtoReflect.Descriptor instead.
 func (*MXQueryResponse) Descriptor() ([]byte, []int) {
-	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{103}
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{113}
 }
 
 func (x *MXQueryResponse) GetHosts() []*MXHost {
@@ -5739,7 +6205,7 @@ type FollowLogRequest struct {
 
 func (x *FollowLogRequest) Reset() {
 	*x = FollowLogRequest{}
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[104]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[114]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5751,7 +6217,7 @@ func (x *FollowLogRequest) String() string {
 func (*FollowLogRequest) ProtoMessage() {}
 
 func (x *FollowLogRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[104]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[114]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5764,7 +6230,7 @@ func (x *FollowLogRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FollowLogRequest.ProtoReflect.Descriptor instead.
 func (*FollowLogRequest) Descriptor() ([]byte, []int) {
-	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{104}
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{114}
 }
 
 func (x *FollowLogRequest) GetFilter() string {
@@ -5793,7 +6259,7 @@ type LogLine struct {
 
 func (x *LogLine) Reset() {
 	*x = LogLine{}
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[105]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[115]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5805,7 +6271,7 @@ func (x *LogLine) String() string {
 func (*LogLine) ProtoMessage() {}
 
 func (x *LogLine) ProtoReflect() protoreflect.Message {
-	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[105]
+	mi := &file_mailwright_admin_v1_admin_proto_msgTypes[115]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5818,7 +6284,7 @@ func (x *LogLine) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogLine.ProtoReflect.Descriptor instead.
 func (*LogLine) Descriptor() ([]byte, []int) {
-	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{105}
+	return file_mailwright_admin_v1_admin_proto_rawDescGZIP(), []int{115}
 }
 
 func (x *LogLine) GetTimeUnixNano() int64 {
@@ -6047,7 +6513,34 @@ const file_mailwright_admin_v1_admin_proto_rawDesc = "" +
 	"\x12GroupMemberRequest\x12\x19\n" +
 	"\bgroup_id\x18\x01 \x01(\x03R\agroupId\x12\x1d\n" +
 	"\n" +
-	"account_id\x18\x02 \x01(\x03R\taccountId\"\xbc\x01\n" +
+	"account_id\x18\x02 \x01(\x03R\taccountId\"\x1a\n" +
+	"\x18ListPublicFoldersRequest\"R\n" +
+	"\x19ListPublicFoldersResponse\x125\n" +
+	"\afolders\x18\x01 \x03(\v2\x1b.mailwright.admin.v1.FolderR\afolders\"L\n" +
+	"\x19CreatePublicFolderRequest\x12\x1b\n" +
+	"\tparent_id\x18\x01 \x01(\x03R\bparentId\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\"j\n" +
+	"\x19RenamePublicFolderRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x03R\x02id\x12\"\n" +
+	"\rnew_parent_id\x18\x02 \x01(\x03R\vnewParentId\x12\x19\n" +
+	"\bnew_name\x18\x03 \x01(\tR\anewName\"+\n" +
+	"\x19DeletePublicFolderRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x03R\x02id\"\x1c\n" +
+	"\x1aDeletePublicFolderResponse\"J\n" +
+	"\x10FolderPermission\x12\x1e\n" +
+	"\n" +
+	"identifier\x18\x01 \x01(\tR\n" +
+	"identifier\x12\x16\n" +
+	"\x06rights\x18\x02 \x01(\tR\x06rights\";\n" +
+	"\x1cListFolderPermissionsRequest\x12\x1b\n" +
+	"\tfolder_id\x18\x01 \x01(\x03R\bfolderId\"h\n" +
+	"\x1dListFolderPermissionsResponse\x12G\n" +
+	"\vpermissions\x18\x01 \x03(\v2%.mailwright.admin.v1.FolderPermissionR\vpermissions\"}\n" +
+	"\x17FolderPermissionRequest\x12\x1b\n" +
+	"\tfolder_id\x18\x01 \x01(\x03R\bfolderId\x12E\n" +
+	"\n" +
+	"permission\x18\x02 \x01(\v2%.mailwright.admin.v1.FolderPermissionR\n" +
+	"permission\"\xbc\x01\n" +
 	"\n" +
 	"Deliveries\x12$\n" +
 	"\x0elocal_to_local\x18\x01 \x01(\bR\flocalToLocal\x12*\n" +
@@ -6298,7 +6791,14 @@ const file_mailwright_admin_v1_admin_proto_rawDesc = "" +
 	"\vDeleteGroup\x12'.mailwright.admin.v1.DeleteGroupRequest\x1a(.mailwright.admin.v1.DeleteGroupResponse\x12o\n" +
 	"\x10ListGroupMembers\x12,.mailwright.admin.v1.ListGroupMembersRequest\x1a-.mailwright.admin.v1.ListGroupMembersResponse\x12h\n" +
 	"\x0eAddGroupMember\x12'.mailwright.admin.v1.GroupMemberRequest\x1a-.mailwright.admin.v1.ListGroupMembersResponse\x12k\n" +
-	"\x11RemoveGroupMember\x12'.mailwright.admin.v1.GroupMemberRequest\x1a-.mailwright.admin.v1.ListGroupMembersResponse2\xf7\x02\n" +
+	"\x11RemoveGroupMember\x12'.mailwright.admin.v1.GroupMemberRequest\x1a-.mailwright.admin.v1.ListGroupMembersResponse2\xbf\x05\n" +
+	"\x13PublicFolderService\x12r\n" +
+	"\x11ListPublicFolders\x12-.mailwright.admin.v1.ListPublicFoldersRequest\x1a..mailwright.admin.v1.ListPublicFoldersResponse\x12a\n" +
+	"\x12CreatePublicFolder\x12..mailwright.admin.v1.CreatePublicFolderRequest\x1a\x1b.mailwright.admin.v1.Folder\x12a\n" +
+	"\x12RenamePublicFolder\x12..mailwright.admin.v1.RenamePublicFolderRequest\x1a\x1b.mailwright.admin.v1.Folder\x12u\n" +
+	"\x12DeletePublicFolder\x12..mailwright.admin.v1.DeletePublicFolderRequest\x1a/.mailwright.admin.v1.DeletePublicFolderResponse\x12~\n" +
+	"\x15ListFolderPermissions\x121.mailwright.admin.v1.ListFolderPermissionsRequest\x1a2.mailwright.admin.v1.ListFolderPermissionsResponse\x12w\n" +
+	"\x13SetFolderPermission\x12,.mailwright.admin.v1.FolderPermissionRequest\x1a2.mailwright.admin.v1.ListFolderPermissionsResponse2\xf7\x02\n" +
 	"\x0eIPRangeService\x12c\n" +
 	"\fListIPRanges\x12(.mailwright.admin.v1.ListIPRangesRequest\x1a).mailwright.admin.v1.ListIPRangesResponse\x12K\n" +
 	"\rCreateIPRange\x12\x1c.mailwright.admin.v1.IPRange\x1a\x1c.mailwright.admin.v1.IPRange\x12K\n" +
@@ -6352,120 +6852,130 @@ func file_mailwright_admin_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_mailwright_admin_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_mailwright_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 109)
+var file_mailwright_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 119)
 var file_mailwright_admin_v1_admin_proto_goTypes = []any{
-	(AdminLevel)(0),                    // 0: mailwright.admin.v1.AdminLevel
-	(ListMode)(0),                      // 1: mailwright.admin.v1.ListMode
-	(ConnectionSecurity)(0),            // 2: mailwright.admin.v1.ConnectionSecurity
-	(*FieldError)(nil),                 // 3: mailwright.admin.v1.FieldError
-	(*LoginRequest)(nil),               // 4: mailwright.admin.v1.LoginRequest
-	(*LoginResponse)(nil),              // 5: mailwright.admin.v1.LoginResponse
-	(*LogoutRequest)(nil),              // 6: mailwright.admin.v1.LogoutRequest
-	(*LogoutResponse)(nil),             // 7: mailwright.admin.v1.LogoutResponse
-	(*WhoAmIRequest)(nil),              // 8: mailwright.admin.v1.WhoAmIRequest
-	(*WhoAmIResponse)(nil),             // 9: mailwright.admin.v1.WhoAmIResponse
-	(*Domain)(nil),                     // 10: mailwright.admin.v1.Domain
-	(*ListDomainsRequest)(nil),         // 11: mailwright.admin.v1.ListDomainsRequest
-	(*ListDomainsResponse)(nil),        // 12: mailwright.admin.v1.ListDomainsResponse
-	(*GetDomainRequest)(nil),           // 13: mailwright.admin.v1.GetDomainRequest
-	(*DeleteDomainRequest)(nil),        // 14: mailwright.admin.v1.DeleteDomainRequest
-	(*DeleteDomainResponse)(nil),       // 15: mailwright.admin.v1.DeleteDomainResponse
-	(*DomainAlias)(nil),                // 16: mailwright.admin.v1.DomainAlias
-	(*ListDomainAliasesRequest)(nil),   // 17: mailwright.admin.v1.ListDomainAliasesRequest
-	(*ListDomainAliasesResponse)(nil),  // 18: mailwright.admin.v1.ListDomainAliasesResponse
-	(*RemoveDomainAliasRequest)(nil),   // 19: mailwright.admin.v1.RemoveDomainAliasRequest
-	(*RemoveDomainAliasResponse)(nil),  // 20: mailwright.admin.v1.RemoveDomainAliasResponse
-	(*Account)(nil),                    // 21: mailwright.admin.v1.Account
-	(*ListAccountsRequest)(nil),        // 22: mailwright.admin.v1.ListAccountsRequest
-	(*ListAccountsResponse)(nil),       // 23: mailwright.admin.v1.ListAccountsResponse
-	(*GetAccountRequest)(nil),          // 24: mailwright.admin.v1.GetAccountRequest
-	(*CreateAccountRequest)(nil),       // 25: mailwright.admin.v1.CreateAccountRequest
-	(*SetAccountPasswordRequest)(nil),  // 26: mailwright.admin.v1.SetAccountPasswordRequest
-	(*SetAccountPasswordResponse)(nil), // 27: mailwright.admin.v1.SetAccountPasswordResponse
-	(*DeleteAccountRequest)(nil),       // 28: mailwright.admin.v1.DeleteAccountRequest
-	(*DeleteAccountResponse)(nil),      // 29: mailwright.admin.v1.DeleteAccountResponse
-	(*UnlockAccountRequest)(nil),       // 30: mailwright.admin.v1.UnlockAccountRequest
-	(*UnlockAccountResponse)(nil),      // 31: mailwright.admin.v1.UnlockAccountResponse
-	(*EmptyAccountRequest)(nil),        // 32: mailwright.admin.v1.EmptyAccountRequest
-	(*EmptyAccountResponse)(nil),       // 33: mailwright.admin.v1.EmptyAccountResponse
-	(*Folder)(nil),                     // 34: mailwright.admin.v1.Folder
-	(*ListFoldersRequest)(nil),         // 35: mailwright.admin.v1.ListFoldersRequest
-	(*ListFoldersResponse)(nil),        // 36: mailwright.admin.v1.ListFoldersResponse
-	(*Alias)(nil),                      // 37: mailwright.admin.v1.Alias
-	(*ListAliasesRequest)(nil),         // 38: mailwright.admin.v1.ListAliasesRequest
-	(*ListAliasesResponse)(nil),        // 39: mailwright.admin.v1.ListAliasesResponse
-	(*GetAliasRequest)(nil),            // 40: mailwright.admin.v1.GetAliasRequest
-	(*DeleteAliasRequest)(nil),         // 41: mailwright.admin.v1.DeleteAliasRequest
-	(*DeleteAliasResponse)(nil),        // 42: mailwright.admin.v1.DeleteAliasResponse
-	(*DistributionList)(nil),           // 43: mailwright.admin.v1.DistributionList
-	(*ListListsRequest)(nil),           // 44: mailwright.admin.v1.ListListsRequest
-	(*ListListsResponse)(nil),          // 45: mailwright.admin.v1.ListListsResponse
-	(*GetListRequest)(nil),             // 46: mailwright.admin.v1.GetListRequest
-	(*DeleteListRequest)(nil),          // 47: mailwright.admin.v1.DeleteListRequest
-	(*DeleteListResponse)(nil),         // 48: mailwright.admin.v1.DeleteListResponse
-	(*ListMembersRequest)(nil),         // 49: mailwright.admin.v1.ListMembersRequest
-	(*ListMembersResponse)(nil),        // 50: mailwright.admin.v1.ListMembersResponse
-	(*ListMemberRequest)(nil),          // 51: mailwright.admin.v1.ListMemberRequest
-	(*Group)(nil),                      // 52: mailwright.admin.v1.Group
-	(*ListGroupsRequest)(nil),          // 53: mailwright.admin.v1.ListGroupsRequest
-	(*ListGroupsResponse)(nil),         // 54: mailwright.admin.v1.ListGroupsResponse
-	(*DeleteGroupRequest)(nil),         // 55: mailwright.admin.v1.DeleteGroupRequest
-	(*DeleteGroupResponse)(nil),        // 56: mailwright.admin.v1.DeleteGroupResponse
-	(*ListGroupMembersRequest)(nil),    // 57: mailwright.admin.v1.ListGroupMembersRequest
-	(*ListGroupMembersResponse)(nil),   // 58: mailwright.admin.v1.ListGroupMembersResponse
-	(*GroupMemberRequest)(nil),         // 59: mailwright.admin.v1.GroupMemberRequest
-	(*Deliveries)(nil),                 // 60: mailwright.admin.v1.Deliveries
-	(*IPRange)(nil),                    // 61: mailwright.admin.v1.IPRange
-	(*ListIPRangesRequest)(nil),        // 62: mailwright.admin.v1.ListIPRangesRequest
-	(*ListIPRangesResponse)(nil),       // 63: mailwright.admin.v1.ListIPRangesResponse
-	(*DeleteIPRangeRequest)(nil),       // 64: mailwright.admin.v1.DeleteIPRangeRequest
-	(*DeleteIPRangeResponse)(nil),      // 65: mailwright.admin.v1.DeleteIPRangeResponse
-	(*Port)(nil),                       // 66: mailwright.admin.v1.Port
-	(*ListPortsRequest)(nil),           // 67: mailwright.admin.v1.ListPortsRequest
-	(*ListPortsResponse)(nil),          // 68: mailwright.admin.v1.ListPortsResponse
-	(*DeletePortRequest)(nil),          // 69: mailwright.admin.v1.DeletePortRequest
-	(*DeletePortResponse)(nil),         // 70: mailwright.admin.v1.DeletePortResponse
-	(*Certificate)(nil),                // 71: mailwright.admin.v1.Certificate
-	(*ListCertificatesRequest)(nil),    // 72: mailwright.admin.v1.ListCertificatesRequest
-	(*ListCertificatesResponse)(nil),   // 73: mailwright.admin.v1.ListCertificatesResponse
-	(*DeleteCertificateRequest)(nil),   // 74: mailwright.admin.v1.DeleteCertificateRequest
-	(*DeleteCertificateResponse)(nil),  // 75: mailwright.admin.v1.DeleteCertificateResponse
-	(*Setting)(nil),                    // 76: mailwright.admin.v1.Setting
-	(*ListSettingsRequest)(nil),        // 77: mailwright.admin.v1.ListSettingsRequest
-	(*ListSettingsResponse)(nil),       // 78: mailwright.admin.v1.ListSettingsResponse
-	(*SetSettingsRequest)(nil),         // 79: mailwright.admin.v1.SetSettingsRequest
-	(*ServerMessage)(nil),              // 80: mailwright.admin.v1.ServerMessage
-	(*ListServerMessagesRequest)(nil),  // 81: mailwright.admin.v1.ListServerMessagesRequest
-	(*ListServerMessagesResponse)(nil), // 82: mailwright.admin.v1.ListServerMessagesResponse
-	(*Route)(nil),                      // 83: mailwright.admin.v1.Route
-	(*ListRoutesRequest)(nil),          // 84: mailwright.admin.v1.ListRoutesRequest
-	(*ListRoutesResponse)(nil),         // 85: mailwright.admin.v1.ListRoutesResponse
-	(*DeleteRouteRequest)(nil),         // 86: mailwright.admin.v1.DeleteRouteRequest
-	(*DeleteRouteResponse)(nil),        // 87: mailwright.admin.v1.DeleteRouteResponse
-	(*QueuedRecipient)(nil),            // 88: mailwright.admin.v1.QueuedRecipient
-	(*QueuedMessage)(nil),              // 89: mailwright.admin.v1.QueuedMessage
-	(*ListQueueRequest)(nil),           // 90: mailwright.admin.v1.ListQueueRequest
-	(*ListQueueResponse)(nil),          // 91: mailwright.admin.v1.ListQueueResponse
-	(*GetQueuedMessageRequest)(nil),    // 92: mailwright.admin.v1.GetQueuedMessageRequest
-	(*GetQueuedMessageResponse)(nil),   // 93: mailwright.admin.v1.GetQueuedMessageResponse
-	(*SendNowRequest)(nil),             // 94: mailwright.admin.v1.SendNowRequest
-	(*SendNowResponse)(nil),            // 95: mailwright.admin.v1.SendNowResponse
-	(*RemoveQueuedRequest)(nil),        // 96: mailwright.admin.v1.RemoveQueuedRequest
-	(*RemoveQueuedResponse)(nil),       // 97: mailwright.admin.v1.RemoveQueuedResponse
-	(*ClearQueueRequest)(nil),          // 98: mailwright.admin.v1.ClearQueueRequest
-	(*ClearQueueResponse)(nil),         // 99: mailwright.admin.v1.ClearQueueResponse
-	(*Status)(nil),                     // 100: mailwright.admin.v1.Status
-	(*GetStatusRequest)(nil),           // 101: mailwright.admin.v1.GetStatusRequest
-	(*StartServerRequest)(nil),         // 102: mailwright.admin.v1.StartServerRequest
-	(*StopServerRequest)(nil),          // 103: mailwright.admin.v1.StopServerRequest
-	(*MXQueryRequest)(nil),             // 104: mailwright.admin.v1.MXQueryRequest
-	(*MXHost)(nil),                     // 105: mailwright.admin.v1.MXHost
-	(*MXQueryResponse)(nil),            // 106: mailwright.admin.v1.MXQueryResponse
-	(*FollowLogRequest)(nil),           // 107: mailwright.admin.v1.FollowLogRequest
-	(*LogLine)(nil),                    // 108: mailwright.admin.v1.LogLine
-	nil,                                // 109: mailwright.admin.v1.SetSettingsRequest.ValuesEntry
-	nil,                                // 110: mailwright.admin.v1.Status.CountersEntry
-	nil,                                // 111: mailwright.admin.v1.Status.SessionsEntry
+	(AdminLevel)(0),                       // 0: mailwright.admin.v1.AdminLevel
+	(ListMode)(0),                         // 1: mailwright.admin.v1.ListMode
+	(ConnectionSecurity)(0),               // 2: mailwright.admin.v1.ConnectionSecurity
+	(*FieldError)(nil),                    // 3: mailwright.admin.v1.FieldError
+	(*LoginRequest)(nil),                  // 4: mailwright.admin.v1.LoginRequest
+	(*LoginResponse)(nil),                 // 5: mailwright.admin.v1.LoginResponse
+	(*LogoutRequest)(nil),                 // 6: mailwright.admin.v1.LogoutRequest
+	(*LogoutResponse)(nil),                // 7: mailwright.admin.v1.LogoutResponse
+	(*WhoAmIRequest)(nil),                 // 8: mailwright.admin.v1.WhoAmIRequest
+	(*WhoAmIResponse)(nil),                // 9: mailwright.admin.v1.WhoAmIResponse
+	(*Domain)(nil),                        // 10: mailwright.admin.v1.Domain
+	(*ListDomainsRequest)(nil),            // 11: mailwright.admin.v1.ListDomainsRequest
+	(*ListDomainsResponse)(nil),           // 12: mailwright.admin.v1.ListDomainsResponse
+	(*GetDomainRequest)(nil),              // 13: mailwright.admin.v1.GetDomainRequest
+	(*DeleteDomainRequest)(nil),           // 14: mailwright.admin.v1.DeleteDomainRequest
+	(*DeleteDomainResponse)(nil),          // 15: mailwright.admin.v1.DeleteDomainResponse
+	(*DomainAlias)(nil),                   // 16: mailwright.admin.v1.DomainAlias
+	(*ListDomainAliasesRequest)(nil),      // 17: mailwright.admin.v1.ListDomainAliasesRequest
+	(*ListDomainAliasesResponse)(nil),     // 18: mailwright.admin.v1.ListDomainAliasesResponse
+	(*RemoveDomainAliasRequest)(nil),      // 19: mailwright.admin.v1.RemoveDomainAliasRequest
+	(*RemoveDomainAliasResponse)(nil),     // 20: mailwright.admin.v1.RemoveDomainAliasResponse
+	(*Account)(nil),                       // 21: mailwright.admin.v1.Account
+	(*ListAccountsRequest)(nil),           // 22: mailwright.admin.v1.ListAccountsRequest
+	(*ListAccountsResponse)(nil),          // 23: mailwright.admin.v1.ListAccountsResponse
+	(*GetAccountRequest)(nil),             // 24: mailwright.admin.v1.GetAccountRequest
+	(*CreateAccountRequest)(nil),          // 25: mailwright.admin.v1.CreateAccountRequest
+	(*SetAccountPasswordRequest)(nil),     // 26: mailwright.admin.v1.SetAccountPasswordRequest
+	(*SetAccountPasswordResponse)(nil),    // 27: mailwright.admin.v1.SetAccountPasswordResponse
+	(*DeleteAccountRequest)(nil),          // 28: mailwright.admin.v1.DeleteAccountRequest
+	(*DeleteAccountResponse)(nil),         // 29: mailwright.admin.v1.DeleteAccountResponse
+	(*UnlockAccountRequest)(nil),          // 30: mailwright.admin.v1.UnlockAccountRequest
+	(*UnlockAccountResponse)(nil),         // 31: mailwright.admin.v1.UnlockAccountResponse
+	(*EmptyAccountRequest)(nil),           // 32: mailwright.admin.v1.EmptyAccountRequest
+	(*EmptyAccountResponse)(nil),          // 33: mailwright.admin.v1.EmptyAccountResponse
+	(*Folder)(nil),                        // 34: mailwright.admin.v1.Folder
+	(*ListFoldersRequest)(nil),            // 35: mailwright.admin.v1.ListFoldersRequest
+	(*ListFoldersResponse)(nil),           // 36: mailwright.admin.v1.ListFoldersResponse
+	(*Alias)(nil),                         // 37: mailwright.admin.v1.Alias
+	(*ListAliasesRequest)(nil),            // 38: mailwright.admin.v1.ListAliasesRequest
+	(*ListAliasesResponse)(nil),           // 39: mailwright.admin.v1.ListAliasesResponse
+	(*GetAliasRequest)(nil),               // 40: mailwright.admin.v1.GetAliasRequest
+	(*DeleteAliasRequest)(nil),            // 41: mailwright.admin.v1.DeleteAliasRequest
+	(*DeleteAliasResponse)(nil),           // 42: mailwright.admin.v1.DeleteAliasResponse
+	(*DistributionList)(nil),              // 43: mailwright.admin.v1.DistributionList
+	(*ListListsRequest)(nil),              // 44: mailwright.admin.v1.ListListsRequest
+	(*ListListsResponse)(nil),             // 45: mailwright.admin.v1.ListListsResponse
+	(*GetListRequest)(nil),                // 46: mailwright.admin.v1.GetListRequest
+	(*DeleteListRequest)(nil),             // 47: mailwright.admin.v1.DeleteListRequest
+	(*DeleteListResponse)(nil),            // 48: mailwright.admin.v1.DeleteListResponse
+	(*ListMembersRequest)(nil),            // 49: mailwright.admin.v1.ListMembersRequest
+	(*ListMembersResponse)(nil),           // 50: mailwright.admin.v1.ListMembersResponse
+	(*ListMemberRequest)(nil),             // 51: mailwright.admin.v1.ListMemberRequest
+	(*Group)(nil),                         // 52: mailwright.admin.v1.Group
+	(*ListGroupsRequest)(nil),             // 53: mailwright.admin.v1.ListGroupsRequest
+	(*ListGroupsResponse)(nil),            // 54: mailwright.admin.v1.ListGroupsResponse
+	(*DeleteGroupRequest)(nil),            // 55: mailwright.admin.v1.DeleteGroupRequest
+	(*DeleteGroupResponse)(nil),           // 56: mailwright.admin.v1.DeleteGroupResponse
+	(*ListGroupMembersRequest)(nil),       // 57: mailwright.admin.v1.ListGroupMembersRequest
+	(*ListGroupMembersResponse)(nil),      // 58: mailwright.admin.v1.ListGroupMembersResponse
+	(*GroupMemberRequest)(nil),            // 59: mailwright.admin.v1.GroupMemberRequest
+	(*ListPublicFoldersRequest)(nil),      // 60: mailwright.admin.v1.ListPublicFoldersRequest
+	(*ListPublicFoldersResponse)(nil),     // 61: mailwright.admin.v1.ListPublicFoldersResponse
+	(*CreatePublicFolderRequest)(nil),     // 62: mailwright.admin.v1.CreatePublicFolderRequest
+	(*RenamePublicFolderRequest)(nil),     // 63: mailwright.admin.v1.RenamePublicFolderRequest
+	(*DeletePublicFolderRequest)(nil),     // 64: mailwright.admin.v1.DeletePublicFolderRequest
+	(*DeletePublicFolderResponse)(nil),    // 65: mailwright.admin.v1.DeletePublicFolderResponse
+	(*FolderPermission)(nil),              // 66: mailwright.admin.v1.FolderPermission
+	(*ListFolderPermissionsRequest)(nil),  // 67: mailwright.admin.v1.ListFolderPermissionsRequest
+	(*ListFolderPermissionsResponse)(nil), // 68: mailwright.admin.v1.ListFolderPermissionsResponse
+	(*FolderPermissionRequest)(nil),       // 69: mailwright.admin.v1.FolderPermissionRequest
+	(*Deliveries)(nil),                    // 70: mailwright.admin.v1.Deliveries
+	(*IPRange)(nil),                       // 71: mailwright.admin.v1.IPRange
+	(*ListIPRangesRequest)(nil),           // 72: mailwright.admin.v1.ListIPRangesRequest
+	(*ListIPRangesResponse)(nil),          // 73: mailwright.admin.v1.ListIPRangesResponse
+	(*DeleteIPRangeRequest)(nil),          // 74: mailwright.admin.v1.DeleteIPRangeRequest
+	(*DeleteIPRangeResponse)(nil),         // 75: mailwright.admin.v1.DeleteIPRangeResponse
+	(*Port)(nil),                          // 76: mailwright.admin.v1.Port
+	(*ListPortsRequest)(nil),              // 77: mailwright.admin.v1.ListPortsRequest
+	(*ListPortsResponse)(nil),             // 78: mailwright.admin.v1.ListPortsResponse
+	(*DeletePortRequest)(nil),             // 79: mailwright.admin.v1.DeletePortRequest
+	(*DeletePortResponse)(nil),            // 80: mailwright.admin.v1.DeletePortResponse
+	(*Certificate)(nil),                   // 81: mailwright.admin.v1.Certificate
+	(*ListCertificatesRequest)(nil),       // 82: mailwright.admin.v1.ListCertificatesRequest
+	(*ListCertificatesResponse)(nil),      // 83: mailwright.admin.v1.ListCertificatesResponse
+	(*DeleteCertificateRequest)(nil),      // 84: mailwright.admin.v1.DeleteCertificateRequest
+	(*DeleteCertificateResponse)(nil),     // 85: mailwright.admin.v1.DeleteCertificateResponse
+	(*Setting)(nil),                       // 86: mailwright.admin.v1.Setting
+	(*ListSettingsRequest)(nil),           // 87: mailwright.admin.v1.ListSettingsRequest
+	(*ListSettingsResponse)(nil),          // 88: mailwright.admin.v1.ListSettingsResponse
+	(*SetSettingsRequest)(nil),            // 89: mailwright.admin.v1.SetSettingsRequest
+	(*ServerMessage)(nil),                 // 90: mailwright.admin.v1.ServerMessage
+	(*ListServerMessagesRequest)(nil),     // 91: mailwright.admin.v1.ListServerMessagesRequest
+	(*ListServerMessagesResponse)(nil),    // 92: mailwright.admin.v1.ListServerMessagesResponse
+	(*Route)(nil),                         // 93: mailwright.admin.v1.Route
+	(*ListRoutesRequest)(nil),             // 94: mailwright.admin.v1.ListRoutesRequest
+	(*ListRoutesResponse)(nil),            // 95: mailwright.admin.v1.ListRoutesResponse
+	(*DeleteRouteRequest)(nil),            // 96: mailwright.admin.v1.DeleteRouteRequest
+	(*DeleteRouteResponse)(nil),           // 97: mailwright.admin.v1.DeleteRouteResponse
+	(*QueuedRecipient)(nil),               // 98: mailwright.admin.v1.QueuedRecipient
+	(*QueuedMessage)(nil),                 // 99: mailwright.admin.v1.QueuedMessage
+	(*ListQueueRequest)(nil),              // 100: mailwright.admin.v1.ListQueueRequest
+	(*ListQueueResponse)(nil),             // 101: mailwright.admin.v1.ListQueueResponse
+	(*GetQueuedMessageRequest)(nil),       // 102: mailwright.admin.v1.GetQueuedMessageRequest
+	(*GetQueuedMessageResponse)(nil),      // 103: mailwright.admin.v1.GetQueuedMessageResponse
+	(*SendNowRequest)(nil),                // 104: mailwright.admin.v1.SendNowRequest
+	(*SendNowResponse)(nil),               // 105: mailwright.admin.v1.SendNowResponse
+	(*RemoveQueuedRequest)(nil),           // 106: mailwright.admin.v1.RemoveQueuedRequest
+	(*RemoveQueuedResponse)(nil),          // 107: mailwright.admin.v1.RemoveQueuedResponse
+	(*ClearQueueRequest)(nil),             // 108: mailwright.admin.v1.ClearQueueRequest
+	(*ClearQueueResponse)(nil),            // 109: mailwright.admin.v1.ClearQueueResponse
+	(*Status)(nil),                        // 110: mailwright.admin.v1.Status
+	(*GetStatusRequest)(nil),              // 111: mailwright.admin.v1.GetStatusRequest
+	(*StartServerRequest)(nil),            // 112: mailwright.admin.v1.StartServerRequest
+	(*StopServerRequest)(nil),             // 113: mailwright.admin.v1.StopServerRequest
+	(*MXQueryRequest)(nil),                // 114: mailwright.admin.v1.MXQueryRequest
+	(*MXHost)(nil),                        // 115: mailwright.admin.v1.MXHost
+	(*MXQueryResponse)(nil),               // 116: mailwright.admin.v1.MXQueryResponse
+	(*FollowLogRequest)(nil),              // 117: mailwright.admin.v1.FollowLogRequest
+	(*LogLine)(nil),                       // 118: mailwright.admin.v1.LogLine
+	nil,                                   // 119: mailwright.admin.v1.SetSettingsRequest.ValuesEntry
+	nil,                                   // 120: mailwright.admin.v1.Status.CountersEntry
+	nil,                                   // 121: mailwright.admin.v1.Status.SessionsEntry
 }
 var file_mailwright_admin_v1_admin_proto_depIdxs = []int32{
 	0,   // 0: mailwright.admin.v1.LoginResponse.level:type_name -> mailwright.admin.v1.AdminLevel
@@ -6480,162 +6990,177 @@ var file_mailwright_admin_v1_admin_proto_depIdxs = []int32{
 	1,   // 9: mailwright.admin.v1.DistributionList.mode:type_name -> mailwright.admin.v1.ListMode
 	43,  // 10: mailwright.admin.v1.ListListsResponse.lists:type_name -> mailwright.admin.v1.DistributionList
 	52,  // 11: mailwright.admin.v1.ListGroupsResponse.groups:type_name -> mailwright.admin.v1.Group
-	60,  // 12: mailwright.admin.v1.IPRange.allow:type_name -> mailwright.admin.v1.Deliveries
-	60,  // 13: mailwright.admin.v1.IPRange.require_auth:type_name -> mailwright.admin.v1.Deliveries
-	61,  // 14: mailwright.admin.v1.ListIPRangesResponse.ranges:type_name -> mailwright.admin.v1.IPRange
-	2,   // 15: mailwright.admin.v1.Port.security:type_name -> mailwright.admin.v1.ConnectionSecurity
-	66,  // 16: mailwright.admin.v1.ListPortsResponse.ports:type_name -> mailwright.admin.v1.Port
-	71,  // 17: mailwright.admin.v1.ListCertificatesResponse.certificates:type_name -> mailwright.admin.v1.Certificate
-	76,  // 18: mailwright.admin.v1.ListSettingsResponse.settings:type_name -> mailwright.admin.v1.Setting
-	109, // 19: mailwright.admin.v1.SetSettingsRequest.values:type_name -> mailwright.admin.v1.SetSettingsRequest.ValuesEntry
-	80,  // 20: mailwright.admin.v1.ListServerMessagesResponse.messages:type_name -> mailwright.admin.v1.ServerMessage
-	2,   // 21: mailwright.admin.v1.Route.security:type_name -> mailwright.admin.v1.ConnectionSecurity
-	83,  // 22: mailwright.admin.v1.ListRoutesResponse.routes:type_name -> mailwright.admin.v1.Route
-	88,  // 23: mailwright.admin.v1.QueuedMessage.recipients:type_name -> mailwright.admin.v1.QueuedRecipient
-	89,  // 24: mailwright.admin.v1.ListQueueResponse.messages:type_name -> mailwright.admin.v1.QueuedMessage
-	89,  // 25: mailwright.admin.v1.GetQueuedMessageResponse.message:type_name -> mailwright.admin.v1.QueuedMessage
-	110, // 26: mailwright.admin.v1.Status.counters:type_name -> mailwright.admin.v1.Status.CountersEntry
-	111, // 27: mailwright.admin.v1.Status.sessions:type_name -> mailwright.admin.v1.Status.SessionsEntry
-	105, // 28: mailwright.admin.v1.MXQueryResponse.hosts:type_name -> mailwright.admin.v1.MXHost
-	4,   // 29: mailwright.admin.v1.AuthService.Login:input_type -> mailwright.admin.v1.LoginRequest
-	6,   // 30: mailwright.admin.v1.AuthService.Logout:input_type -> mailwright.admin.v1.LogoutRequest
-	8,   // 31: mailwright.admin.v1.AuthService.WhoAmI:input_type -> mailwright.admin.v1.WhoAmIRequest
-	11,  // 32: mailwright.admin.v1.DomainService.ListDomains:input_type -> mailwright.admin.v1.ListDomainsRequest
-	13,  // 33: mailwright.admin.v1.DomainService.GetDomain:input_type -> mailwright.admin.v1.GetDomainRequest
-	10,  // 34: mailwright.admin.v1.DomainService.CreateDomain:input_type -> mailwright.admin.v1.Domain
-	10,  // 35: mailwright.admin.v1.DomainService.UpdateDomain:input_type -> mailwright.admin.v1.Domain
-	14,  // 36: mailwright.admin.v1.DomainService.DeleteDomain:input_type -> mailwright.admin.v1.DeleteDomainRequest
-	17,  // 37: mailwright.admin.v1.DomainService.ListDomainAliases:input_type -> mailwright.admin.v1.ListDomainAliasesRequest
-	16,  // 38: mailwright.admin.v1.DomainService.AddDomainAlias:input_type -> mailwright.admin.v1.DomainAlias
-	19,  // 39: mailwright.admin.v1.DomainService.RemoveDomainAlias:input_type -> mailwright.admin.v1.RemoveDomainAliasRequest
-	22,  // 40: mailwright.admin.v1.AccountService.ListAccounts:input_type -> mailwright.admin.v1.ListAccountsRequest
-	24,  // 41: mailwright.admin.v1.AccountService.GetAccount:input_type -> mailwright.admin.v1.GetAccountRequest
-	25,  // 42: mailwright.admin.v1.AccountService.CreateAccount:input_type -> mailwright.admin.v1.CreateAccountRequest
-	21,  // 43: mailwright.admin.v1.AccountService.UpdateAccount:input_type -> mailwright.admin.v1.Account
-	26,  // 44: mailwright.admin.v1.AccountService.SetAccountPassword:input_type -> mailwright.admin.v1.SetAccountPasswordRequest
-	28,  // 45: mailwright.admin.v1.AccountService.DeleteAccount:input_type -> mailwright.admin.v1.DeleteAccountRequest
-	30,  // 46: mailwright.admin.v1.AccountService.UnlockAccount:input_type -> mailwright.admin.v1.UnlockAccountRequest
-	32,  // 47: mailwright.admin.v1.AccountService.EmptyAccount:input_type -> mailwright.admin.v1.EmptyAccountRequest
-	35,  // 48: mailwright.admin.v1.AccountService.ListFolders:input_type -> mailwright.admin.v1.ListFoldersRequest
-	38,  // 49: mailwright.admin.v1.AliasService.ListAliases:input_type -> mailwright.admin.v1.ListAliasesRequest
-	40,  // 50: mailwright.admin.v1.AliasService.GetAlias:input_type -> mailwright.admin.v1.GetAliasRequest
-	37,  // 51: mailwright.admin.v1.AliasService.CreateAlias:input_type -> mailwright.admin.v1.Alias
-	37,  // 52: mailwright.admin.v1.AliasService.UpdateAlias:input_type -> mailwright.admin.v1.Alias
-	41,  // 53: mailwright.admin.v1.AliasService.DeleteAlias:input_type -> mailwright.admin.v1.DeleteAliasRequest
-	44,  // 54: mailwright.admin.v1.DistributionListService.ListLists:input_type -> mailwright.admin.v1.ListListsRequest
-	46,  // 55: mailwright.admin.v1.DistributionListService.GetList:input_type -> mailwright.admin.v1.GetListRequest
-	43,  // 56: mailwright.admin.v1.DistributionListService.CreateList:input_type -> mailwright.admin.v1.DistributionList
-	43,  // 57: mailwright.admin.v1.DistributionListService.UpdateList:input_type -> mailwright.admin.v1.DistributionList
-	47,  // 58: mailwright.admin.v1.DistributionListService.DeleteList:input_type -> mailwright.admin.v1.DeleteListRequest
-	49,  // 59: mailwright.admin.v1.DistributionListService.ListMembers:input_type -> mailwright.admin.v1.ListMembersRequest
-	51,  // 60: mailwright.admin.v1.DistributionListService.AddMember:input_type -> mailwright.admin.v1.ListMemberRequest
-	51,  // 61: mailwright.admin.v1.DistributionListService.RemoveMember:input_type -> mailwright.admin.v1.ListMemberRequest
-	53,  // 62: mailwright.admin.v1.GroupService.ListGroups:input_type -> mailwright.admin.v1.ListGroupsRequest
-	52,  // 63: mailwright.admin.v1.GroupService.CreateGroup:input_type -> mailwright.admin.v1.Group
-	55,  // 64: mailwright.admin.v1.GroupService.DeleteGroup:input_type -> mailwright.admin.v1.DeleteGroupRequest
-	57,  // 65: mailwright.admin.v1.GroupService.ListGroupMembers:input_type -> mailwright.admin.v1.ListGroupMembersRequest
-	59,  // 66: mailwright.admin.v1.GroupService.AddGroupMember:input_type -> mailwright.admin.v1.GroupMemberRequest
-	59,  // 67: mailwright.admin.v1.GroupService.RemoveGroupMember:input_type -> mailwright.admin.v1.GroupMemberRequest
-	62,  // 68: mailwright.admin.v1.IPRangeService.ListIPRanges:input_type -> mailwright.admin.v1.ListIPRangesRequest
-	61,  // 69: mailwright.admin.v1.IPRangeService.CreateIPRange:input_type -> mailwright.admin.v1.IPRange
-	61,  // 70: mailwright.admin.v1.IPRangeService.UpdateIPRange:input_type -> mailwright.admin.v1.IPRange
-	64,  // 71: mailwright.admin.v1.IPRangeService.DeleteIPRange:input_type -> mailwright.admin.v1.DeleteIPRangeRequest
-	67,  // 72: mailwright.admin.v1.PortService.ListPorts:input_type -> mailwright.admin.v1.ListPortsRequest
-	66,  // 73: mailwright.admin.v1.PortService.CreatePort:input_type -> mailwright.admin.v1.Port
-	69,  // 74: mailwright.admin.v1.PortService.DeletePort:input_type -> mailwright.admin.v1.DeletePortRequest
-	72,  // 75: mailwright.admin.v1.PortService.ListCertificates:input_type -> mailwright.admin.v1.ListCertificatesRequest
-	71,  // 76: mailwright.admin.v1.PortService.CreateCertificate:input_type -> mailwright.admin.v1.Certificate
-	74,  // 77: mailwright.admin.v1.PortService.DeleteCertificate:input_type -> mailwright.admin.v1.DeleteCertificateRequest
-	77,  // 78: mailwright.admin.v1.SettingsService.ListSettings:input_type -> mailwright.admin.v1.ListSettingsRequest
-	79,  // 79: mailwright.admin.v1.SettingsService.SetSettings:input_type -> mailwright.admin.v1.SetSettingsRequest
-	81,  // 80: mailwright.admin.v1.SettingsService.ListServerMessages:input_type -> mailwright.admin.v1.ListServerMessagesRequest
-	80,  // 81: mailwright.admin.v1.SettingsService.SetServerMessage:input_type -> mailwright.admin.v1.ServerMessage
-	84,  // 82: mailwright.admin.v1.RouteService.ListRoutes:input_type -> mailwright.admin.v1.ListRoutesRequest
-	83,  // 83: mailwright.admin.v1.RouteService.CreateRoute:input_type -> mailwright.admin.v1.Route
-	83,  // 84: mailwright.admin.v1.RouteService.UpdateRoute:input_type -> mailwright.admin.v1.Route
-	86,  // 85: mailwright.admin.v1.RouteService.DeleteRoute:input_type -> mailwright.admin.v1.DeleteRouteRequest
-	90,  // 86: mailwright.admin.v1.QueueService.ListQueue:input_type -> mailwright.admin.v1.ListQueueRequest
-	92,  // 87: mailwright.admin.v1.QueueService.GetQueuedMessage:input_type -> mailwright.admin.v1.GetQueuedMessageRequest
-	94,  // 88: mailwright.admin.v1.QueueService.SendNow:input_type -> mailwright.admin.v1.SendNowRequest
-	96,  // 89: mailwright.admin.v1.QueueService.RemoveQueued:input_type -> mailwright.admin.v1.RemoveQueuedRequest
-	98,  // 90: mailwright.admin.v1.QueueService.ClearQueue:input_type -> mailwright.admin.v1.ClearQueueRequest
-	101, // 91: mailwright.admin.v1.StatusService.GetStatus:input_type -> mailwright.admin.v1.GetStatusRequest
-	102, // 92: mailwright.admin.v1.StatusService.StartServer:input_type -> mailwright.admin.v1.StartServerRequest
-	103, // 93: mailwright.admin.v1.StatusService.StopServer:input_type -> mailwright.admin.v1.StopServerRequest
-	104, // 94: mailwright.admin.v1.StatusService.MXQuery:input_type -> mailwright.admin.v1.MXQueryRequest
-	107, // 95: mailwright.admin.v1.StatusService.FollowLog:input_type -> mailwright.admin.v1.FollowLogRequest
-	5,   // 96: mailwright.admin.v1.AuthService.Login:output_type -> mailwright.admin.v1.LoginResponse
-	7,   // 97: mailwright.admin.v1.AuthService.Logout:output_type -> mailwright.admin.v1.LogoutResponse
-	9,   // 98: mailwright.admin.v1.AuthService.WhoAmI:output_type -> mailwright.admin.v1.WhoAmIResponse
-	12,  // 99: mailwright.admin.v1.DomainService.ListDomains:output_type -> mailwright.admin.v1.ListDomainsResponse
-	10,  // 100: mailwright.admin.v1.DomainService.GetDomain:output_type -> mailwright.admin.v1.Domain
-	10,  // 101: mailwright.admin.v1.DomainService.CreateDomain:output_type -> mailwright.admin.v1.Domain
-	10,  // 102: mailwright.admin.v1.DomainService.UpdateDomain:output_type -> mailwright.admin.v1.Domain
-	15,  // 103: mailwright.admin.v1.DomainService.DeleteDomain:output_type -> mailwright.admin.v1.DeleteDomainResponse
-	18,  // 104: mailwright.admin.v1.DomainService.ListDomainAliases:output_type -> mailwright.admin.v1.ListDomainAliasesResponse
-	16,  // 105: mailwright.admin.v1.DomainService.AddDomainAlias:output_type -> mailwright.admin.v1.DomainAlias
-	20,  // 106: mailwright.admin.v1.DomainService.RemoveDomainAlias:output_type -> mailwright.admin.v1.RemoveDomainAliasResponse
-	23,  // 107: mailwright.admin.v1.AccountService.ListAccounts:output_type -> mailwright.admin.v1.ListAccountsResponse
-	21,  // 108: mailwright.admin.v1.AccountService.GetAccount:output_type -> mailwright.admin.v1.Account
-	21,  // 109: mailwright.admin.v1.AccountService.CreateAccount:output_type -> mailwright.admin.v1.Account
-	21,  // 110: mailwright.admin.v1.AccountService.UpdateAccount:output_type -> mailwright.admin.v1.Account
-	27,  // 111: mailwright.admin.v1.AccountService.SetAccountPassword:output_type -> mailwright.admin.v1.SetAccountPasswordResponse
-	29,  // 112: mailwright.admin.v1.AccountService.DeleteAccount:output_type -> mailwright.admin.v1.DeleteAccountResponse
-	31,  // 113: mailwright.admin.v1.AccountService.UnlockAccount:output_type -> mailwright.admin.v1.UnlockAccountResponse
-	33,  // 114: mailwright.admin.v1.AccountService.EmptyAccount:output_type -> mailwright.admin.v1.EmptyAccountResponse
-	36,  // 115: mailwright.admin.v1.AccountService.ListFolders:output_type -> mailwright.admin.v1.ListFoldersResponse
-	39,  // 116: mailwright.admin.v1.AliasService.ListAliases:output_type -> mailwright.admin.v1.ListAliasesResponse
-	37,  // 117: mailwright.admin.v1.AliasService.GetAlias:output_type -> mailwright.admin.v1.Alias
-	37,  // 118: mailwright.admin.v1.AliasService.CreateAlias:output_type -> mailwright.admin.v1.Alias
-	37,  // 119: mailwright.admin.v1.AliasService.UpdateAlias:output_type -> mailwright.admin.v1.Alias
-	42,  // 120: mailwright.admin.v1.AliasService.DeleteAlias:output_type -> mailwright.admin.v1.DeleteAliasResponse
-	45,  // 121: mailwright.admin.v1.DistributionListService.ListLists:output_type -> mailwright.admin.v1.ListListsResponse
-	43,  // 122: mailwright.admin.v1.DistributionListService.GetList:output_type -> mailwright.admin.v1.DistributionList
-	43,  // 123: mailwright.admin.v1.DistributionListService.CreateList:output_type -> mailwright.admin.v1.DistributionList
-	43,  // 124: mailwright.admin.v1.DistributionListService.UpdateList:output_type -> mailwright.admin.v1.DistributionList
-	48,  // 125: mailwright.admin.v1.DistributionListService.DeleteList:output_type -> mailwright.admin.v1.DeleteListResponse
-	50,  // 126: mailwright.admin.v1.DistributionListService.ListMembers:output_type -> mailwright.admin.v1.ListMembersResponse
-	50,  // 127: mailwright.admin.v1.DistributionListService.AddMember:output_type -> mailwright.admin.v1.ListMembersResponse
-	50,  // 128: mailwright.admin.v1.DistributionListService.RemoveMember:output_type -> mailwright.admin.v1.ListMembersResponse
-	54,  // 129: mailwright.admin.v1.GroupService.ListGroups:output_type -> mailwright.admin.v1.ListGroupsResponse
-	52,  // 130: mailwright.admin.v1.GroupService.CreateGroup:output_type -> mailwright.admin.v1.Group
-	56,  // 131: mailwright.admin.v1.GroupService.DeleteGroup:output_type -> mailwright.admin.v1.DeleteGroupResponse
-	58,  // 132: mailwright.admin.v1.GroupService.ListGroupMembers:output_type -> mailwright.admin.v1.ListGroupMembersResponse
-	58,  // 133: mailwright.admin.v1.GroupService.AddGroupMember:output_type -> mailwright.admin.v1.ListGroupMembersResponse
-	58,  // 134: mailwright.admin.v1.GroupService.RemoveGroupMember:output_type -> mailwright.admin.v1.ListGroupMembersResponse
-	63,  // 135: mailwright.admin.v1.IPRangeService.ListIPRanges:output_type -> mailwright.admin.v1.ListIPRangesResponse
-	61,  // 136: mailwright.admin.v1.IPRangeService.CreateIPRange:output_type -> mailwright.admin.v1.IPRange
-	61,  // 137: mailwright.admin.v1.IPRangeService.UpdateIPRange:output_type -> mailwright.admin.v1.IPRange
-	65,  // 138: mailwright.admin.v1.IPRangeService.DeleteIPRange:output_type -> mailwright.admin.v1.DeleteIPRangeResponse
-	68,  // 139: mailwright.admin.v1.PortService.ListPorts:output_type -> mailwright.admin.v1.ListPortsResponse
-	66,  // 140: mailwright.admin.v1.PortService.CreatePort:output_type -> mailwright.admin.v1.Port
-	70,  // 141: mailwright.admin.v1.PortService.DeletePort:output_type -> mailwright.admin.v1.DeletePortResponse
-	73,  // 142: mailwright.admin.v1.PortService.ListCertificates:output_type -> mailwright.admin.v1.ListCertificatesResponse
-	71,  // 143: mailwright.admin.v1.PortService.CreateCertificate:output_type -> mailwright.admin.v1.Certificate
-	75,  // 144: mailwright.admin.v1.PortService.DeleteCertificate:output_type -> mailwright.admin.v1.DeleteCertificateResponse
-	78,  // 145: mailwright.admin.v1.SettingsService.ListSettings:output_type -> mailwright.admin.v1.ListSettingsResponse
-	78,  // 146: mailwright.admin.v1.SettingsService.SetSettings:output_type -> mailwright.admin.v1.ListSettingsResponse
-	82,  // 147: mailwright.admin.v1.SettingsService.ListServerMessages:output_type -> mailwright.admin.v1.ListServerMessagesResponse
-	80,  // 148: mailwright.admin.v1.SettingsService.SetServerMessage:output_type -> mailwright.admin.v1.ServerMessage
-	85,  // 149: mailwright.admin.v1.RouteService.ListRoutes:output_type -> mailwright.admin.v1.ListRoutesResponse
-	83,  // 150: mailwright.admin.v1.RouteService.CreateRoute:output_type -> mailwright.admin.v1.Route
-	83,  // 151: mailwright.admin.v1.RouteService.UpdateRoute:output_type -> mailwright.admin.v1.Route
-	87,  // 152: mailwright.admin.v1.RouteService.DeleteRoute:output_type -> mailwright.admin.v1.DeleteRouteResponse
-	91,  // 153: mailwright.admin.v1.QueueService.ListQueue:output_type -> mailwright.admin.v1.ListQueueResponse
-	93,  // 154: mailwright.admin.v1.QueueService.GetQueuedMessage:output_type -> mailwright.admin.v1.GetQueuedMessageResponse
-	95,  // 155: mailwright.admin.v1.QueueService.SendNow:output_type -> mailwright.admin.v1.SendNowResponse
-	97,  // 156: mailwright.admin.v1.QueueService.RemoveQueued:output_type -> mailwright.admin.v1.RemoveQueuedResponse
-	99,  // 157: mailwright.admin.v1.QueueService.ClearQueue:output_type -> mailwright.admin.v1.ClearQueueResponse
-	100, // 158: mailwright.admin.v1.StatusService.GetStatus:output_type -> mailwright.admin.v1.Status
-	100, // 159: mailwright.admin.v1.StatusService.StartServer:output_type -> mailwright.admin.v1.Status
-	100, // 160: mailwright.admin.v1.StatusService.StopServer:output_type -> mailwright.admin.v1.Status
-	106, // 161: mailwright.admin.v1.StatusService.MXQuery:output_type -> mailwright.admin.v1.MXQueryResponse
-	108, // 162: mailwright.admin.v1.StatusService.FollowLog:output_type -> mailwright.admin.v1.LogLine
-	96,  // [96:163] is the sub-list for method output_type
-	29,  // [29:96] is the sub-list for method input_type
-	29,  // [29:29] is the sub-list for extension type_name
-	29,  // [29:29] is the sub-list for extension extendee
-	0,   // [0:29] is the sub-list for field type_name
+	34,  // 12: mailwright.admin.v1.ListPublicFoldersResponse.folders:type_name -> mailwright.admin.v1.Folder
+	66,  // 13: mailwright.admin.v1.ListFolderPermissionsResponse.permissions:type_name -> mailwright.admin.v1.FolderPermission
+	66,  // 14: mailwright.admin.v1.FolderPermissionRequest.permission:type_name -> mailwright.admin.v1.FolderPermission
+	70,  // 15: mailwright.admin.v1.IPRange.allow:type_name -> mailwright.admin.v1.Deliveries
+	70,  // 16: mailwright.admin.v1.IPRange.require_auth:type_name -> mailwright.admin.v1.Deliveries
+	71,  // 17: mailwright.admin.v1.ListIPRangesResponse.ranges:type_name -> mailwright.admin.v1.IPRange
+	2,   // 18: mailwright.admin.v1.Port.security:type_name -> mailwright.admin.v1.ConnectionSecurity
+	76,  // 19: mailwright.admin.v1.ListPortsResponse.ports:type_name -> mailwright.admin.v1.Port
+	81,  // 20: mailwright.admin.v1.ListCertificatesResponse.certificates:type_name -> mailwright.admin.v1.Certificate
+	86,  // 21: mailwright.admin.v1.ListSettingsResponse.settings:type_name -> mailwright.admin.v1.Setting
+	119, // 22: mailwright.admin.v1.SetSettingsRequest.values:type_name -> mailwright.admin.v1.SetSettingsRequest.ValuesEntry
+	90,  // 23: mailwright.admin.v1.ListServerMessagesResponse.messages:type_name -> mailwright.admin.v1.ServerMessage
+	2,   // 24: mailwright.admin.v1.Route.security:type_name -> mailwright.admin.v1.ConnectionSecurity
+	93,  // 25: mailwright.admin.v1.ListRoutesResponse.routes:type_name -> mailwright.admin.v1.Route
+	98,  // 26: mailwright.admin.v1.QueuedMessage.recipients:type_name -> mailwright.admin.v1.QueuedRecipient
+	99,  // 27: mailwright.admin.v1.ListQueueResponse.messages:type_name -> mailwright.admin.v1.QueuedMessage
+	99,  // 28: mailwright.admin.v1.GetQueuedMessageResponse.message:type_name -> mailwright.admin.v1.QueuedMessage
+	120, // 29: mailwright.admin.v1.Status.counters:type_name -> mailwright.admin.v1.Status.CountersEntry
+	121, // 30: mailwright.admin.v1.Status.sessions:type_name -> mailwright.admin.v1.Status.SessionsEntry
+	115, // 31: mailwright.admin.v1.MXQueryResponse.hosts:type_name -> mailwright.admin.v1.MXHost
+	4,   // 32: mailwright.admin.v1.AuthService.Login:input_type -> mailwright.admin.v1.LoginRequest
+	6,   // 33: mailwright.admin.v1.AuthService.Logout:input_type -> mailwright.admin.v1.LogoutRequest
+	8,   // 34: mailwright.admin.v1.AuthService.WhoAmI:input_type -> mailwright.admin.v1.WhoAmIRequest
+	11,  // 35: mailwright.admin.v1.DomainService.ListDomains:input_type -> mailwright.admin.v1.ListDomainsRequest
+	13,  // 36: mailwright.admin.v1.DomainService.GetDomain:input_type -> mailwright.admin.v1.GetDomainRequest
+	10,  // 37: mailwright.admin.v1.DomainService.CreateDomain:input_type -> mailwright.admin.v1.Domain
+	10,  // 38: mailwright.admin.v1.DomainService.UpdateDomain:input_type -> mailwright.admin.v1.Domain
+	14,  // 39: mailwright.admin.v1.DomainService.DeleteDomain:input_type -> mailwright.admin.v1.DeleteDomainRequest
+	17,  // 40: mailwright.admin.v1.DomainService.ListDomainAliases:input_type -> mailwright.admin.v1.ListDomainAliasesRequest
+	16,  // 41: mailwright.admin.v1.DomainService.AddDomainAlias:input_type -> mailwright.admin.v1.DomainAlias
+	19,  // 42: mailwright.admin.v1.DomainService.RemoveDomainAlias:input_type -> mailwright.admin.v1.RemoveDomainAliasRequest
+	22,  // 43: mailwright.admin.v1.AccountService.ListAccounts:input_type -> mailwright.admin.v1.ListAccountsRequest
+	24,  // 44: mailwright.admin.v1.AccountService.GetAccount:input_type -> mailwright.admin.v1.GetAccountRequest
+	25,  // 45: mailwright.admin.v1.AccountService.CreateAccount:input_type -> mailwright.admin.v1.CreateAccountRequest
+	21,  // 46: mailwright.admin.v1.AccountService.UpdateAccount:input_type -> mailwright.admin.v1.Account
+	26,  // 47: mailwright.admin.v1.AccountService.SetAccountPassword:input_type -> mailwright.admin.v1.SetAccountPasswordRequest
+	28,  // 48: mailwright.admin.v1.AccountService.DeleteAccount:input_type -> mailwright.admin.v1.DeleteAccountRequest
+	30,  // 49: mailwright.admin.v1.AccountService.UnlockAccount:input_type -> mailwright.admin.v1.UnlockAccountRequest
+	32,  // 50: mailwright.admin.v1.AccountService.EmptyAccount:input_type -> mailwright.admin.v1.EmptyAccountRequest
+	35,  // 51: mailwright.admin.v1.AccountService.ListFolders:input_type -> mailwright.admin.v1.ListFoldersRequest
+	38,  // 52: mailwright.admin.v1.AliasService.ListAliases:input_type -> mailwright.admin.v1.ListAliasesRequest
+	40,  // 53: mailwright.admin.v1.AliasService.GetAlias:input_type -> mailwright.admin.v1.GetAliasRequest
+	37,  // 54: mailwright.admin.v1.AliasService.CreateAlias:input_type -> mailwright.admin.v1.Alias
+	37,  // 55: mailwright.admin.v1.AliasService.UpdateAlias:input_type -> mailwright.admin.v1.Alias
+	41,  // 56: mailwright.admin.v1.AliasService.DeleteAlias:input_type -> mailwright.admin.v1.DeleteAliasRequest
+	44,  // 57: mailwright.admin.v1.DistributionListService.ListLists:input_type -> mailwright.admin.v1.ListListsRequest
+	46,  // 58: mailwright.admin.v1.DistributionListService.GetList:input_type -> mailwright.admin.v1.GetListRequest
+	43,  // 59: mailwright.admin.v1.DistributionListService.CreateList:input_type -> mailwright.admin.v1.DistributionList
+	43,  // 60: mailwright.admin.v1.DistributionListService.UpdateList:input_type -> mailwright.admin.v1.DistributionList
+	47,  // 61: mailwright.admin.v1.DistributionListService.DeleteList:input_type -> mailwright.admin.v1.DeleteListRequest
+	49,  // 62: mailwright.admin.v1.DistributionListService.ListMembers:input_type -> mailwright.admin.v1.ListMembersRequest
+	51,  // 63: mailwright.admin.v1.DistributionListService.AddMember:input_type -> mailwright.admin.v1.ListMemberRequest
+	51,  // 64: mailwright.admin.v1.DistributionListService.RemoveMember:input_type -> mailwright.admin.v1.ListMemberRequest
+	53,  // 65: mailwright.admin.v1.GroupService.ListGroups:input_type -> mailwright.admin.v1.ListGroupsRequest
+	52,  // 66: mailwright.admin.v1.GroupService.CreateGroup:input_type -> mailwright.admin.v1.Group
+	55,  // 67: mailwright.admin.v1.GroupService.DeleteGroup:input_type -> mailwright.admin.v1.DeleteGroupRequest
+	57,  // 68: mailwright.admin.v1.GroupService.ListGroupMembers:input_type -> mailwright.admin.v1.ListGroupMembersRequest
+	59,  // 69: mailwright.admin.v1.GroupService.AddGroupMember:input_type -> mailwright.admin.v1.GroupMemberRequest
+	59,  // 70: mailwright.admin.v1.GroupService.RemoveGroupMember:input_type -> mailwright.admin.v1.GroupMemberRequest
+	60,  // 71: mailwright.admin.v1.PublicFolderService.ListPublicFolders:input_type -> mailwright.admin.v1.ListPublicFoldersRequest
+	62,  // 72: mailwright.admin.v1.PublicFolderService.CreatePublicFolder:input_type -> mailwright.admin.v1.CreatePublicFolderRequest
+	63,  // 73: mailwright.admin.v1.PublicFolderService.RenamePublicFolder:input_type -> mailwright.admin.v1.RenamePublicFolderRequest
+	64,  // 74: mailwright.admin.v1.PublicFolderService.DeletePublicFolder:input_type -> mailwright.admin.v1.DeletePublicFolderRequest
+	67,  // 75: mailwright.admin.v1.PublicFolderService.ListFolderPermissions:input_type -> mailwright.admin.v1.ListFolderPermissionsRequest
+	69,  // 76: mailwright.admin.v1.PublicFolderService.SetFolderPermission:input_type -> mailwright.admin.v1.FolderPermissionRequest
+	72,  // 77: mailwright.admin.v1.IPRangeService.ListIPRanges:input_type -> mailwright.admin.v1.ListIPRangesRequest
+	71,  // 78: mailwright.admin.v1.IPRangeService.CreateIPRange:input_type -> mailwright.admin.v1.IPRange
+	71,  // 79: mailwright.admin.v1.IPRangeService.UpdateIPRange:input_type -> mailwright.admin.v1.IPRange
+	74,  // 80: mailwright.admin.v1.IPRangeService.DeleteIPRange:input_type -> mailwright.admin.v1.DeleteIPRangeRequest
+	77,  // 81: mailwright.admin.v1.PortService.ListPorts:input_type -> mailwright.admin.v1.ListPortsRequest
+	76,  // 82: mailwright.admin.v1.PortService.CreatePort:input_type -> mailwright.admin.v1.Port
+	79,  // 83: mailwright.admin.v1.PortService.DeletePort:input_type -> mailwright.admin.v1.DeletePortRequest
+	82,  // 84: mailwright.admin.v1.PortService.ListCertificates:input_type -> mailwright.admin.v1.ListCertificatesRequest
+	81,  // 85: mailwright.admin.v1.PortService.CreateCertificate:input_type -> mailwright.admin.v1.Certificate
+	84,  // 86: mailwright.admin.v1.PortService.DeleteCertificate:input_type -> mailwright.admin.v1.DeleteCertificateRequest
+	87,  // 87: mailwright.admin.v1.SettingsService.ListSettings:input_type -> mailwright.admin.v1.ListSettingsRequest
+	89,  // 88: mailwright.admin.v1.SettingsService.SetSettings:input_type -> mailwright.admin.v1.SetSettingsRequest
+	91,  // 89: mailwright.admin.v1.SettingsService.ListServerMessages:input_type -> mailwright.admin.v1.ListServerMessagesRequest
+	90,  // 90: mailwright.admin.v1.SettingsService.SetServerMessage:input_type -> mailwright.admin.v1.ServerMessage
+	94,  // 91: mailwright.admin.v1.RouteService.ListRoutes:input_type -> mailwright.admin.v1.ListRoutesRequest
+	93,  // 92: mailwright.admin.v1.RouteService.CreateRoute:input_type -> mailwright.admin.v1.Route
+	93,  // 93: mailwright.admin.v1.RouteService.UpdateRoute:input_type -> mailwright.admin.v1.Route
+	96,  // 94: mailwright.admin.v1.RouteService.DeleteRoute:input_type -> mailwright.admin.v1.DeleteRouteRequest
+	100, // 95: mailwright.admin.v1.QueueService.ListQueue:input_type -> mailwright.admin.v1.ListQueueRequest
+	102, // 96: mailwright.admin.v1.QueueService.GetQueuedMessage:input_type -> mailwright.admin.v1.GetQueuedMessageRequest
+	104, // 97: mailwright.admin.v1.QueueService.SendNow:input_type -> mailwright.admin.v1.SendNowRequest
+	106, // 98: mailwright.admin.v1.QueueService.RemoveQueued:input_type -> mailwright.admin.v1.RemoveQueuedRequest
+	108, // 99: mailwright.admin.v1.QueueService.ClearQueue:input_type -> mailwright.admin.v1.ClearQueueRequest
+	111, // 100: mailwright.admin.v1.StatusService.GetStatus:input_type -> mailwright.admin.v1.GetStatusRequest
+	112, // 101: mailwright.admin.v1.StatusService.StartServer:input_type -> mailwright.admin.v1.StartServerRequest
+	113, // 102: mailwright.admin.v1.StatusService.StopServer:input_type -> mailwright.admin.v1.StopServerRequest
+	114, // 103: mailwright.admin.v1.StatusService.MXQuery:input_type -> mailwright.admin.v1.MXQueryRequest
+	117, // 104: mailwright.admin.v1.StatusService.FollowLog:input_type -> mailwright.admin.v1.FollowLogRequest
+	5,   // 105: mailwright.admin.v1.AuthService.Login:output_type -> mailwright.admin.v1.LoginResponse
+	7,   // 106: mailwright.admin.v1.AuthService.Logout:output_type -> mailwright.admin.v1.LogoutResponse
+	9,   // 107: mailwright.admin.v1.AuthService.WhoAmI:output_type -> mailwright.admin.v1.WhoAmIResponse
+	12,  // 108: mailwright.admin.v1.DomainService.ListDomains:output_type -> mailwright.admin.v1.ListDomainsResponse
+	10,  // 109: mailwright.admin.v1.DomainService.GetDomain:output_type -> mailwright.admin.v1.Domain
+	10,  // 110: mailwright.admin.v1.DomainService.CreateDomain:output_type -> mailwright.admin.v1.Domain
+	10,  // 111: mailwright.admin.v1.DomainService.UpdateDomain:output_type -> mailwright.admin.v1.Domain
+	15,  // 112: mailwright.admin.v1.DomainService.DeleteDomain:output_type -> mailwright.admin.v1.DeleteDomainResponse
+	18,  // 113: mailwright.admin.v1.DomainService.ListDomainAliases:output_type -> mailwright.admin.v1.ListDomainAliasesResponse
+	16,  // 114: mailwright.admin.v1.DomainService.AddDomainAlias:output_type -> mailwright.admin.v1.DomainAlias
+	20,  // 115: mailwright.admin.v1.DomainService.RemoveDomainAlias:output_type -> mailwright.admin.v1.RemoveDomainAliasResponse
+	23,  // 116: mailwright.admin.v1.AccountService.ListAccounts:output_type -> mailwright.admin.v1.ListAccountsResponse
+	21,  // 117: mailwright.admin.v1.AccountService.GetAccount:output_type -> mailwright.admin.v1.Account
+	21,  // 118: mailwright.admin.v1.AccountService.CreateAccount:output_type -> mailwright.admin.v1.Account
+	21,  // 119: mailwright.admin.v1.AccountService.UpdateAccount:output_type -> mailwright.admin.v1.Account
+	27,  // 120: mailwright.admin.v1.AccountService.SetAccountPassword:output_type -> mailwright.admin.v1.SetAccountPasswordResponse
+	29,  // 121: mailwright.admin.v1.AccountService.DeleteAccount:output_type -> mailwright.admin.v1.DeleteAccountResponse
+	31,  // 122: mailwright.admin.v1.AccountService.UnlockAccount:output_type -> mailwright.admin.v1.UnlockAccountResponse
+	33,  // 123: mailwright.admin.v1.AccountService.EmptyAccount:output_type -> mailwright.admin.v1.EmptyAccountResponse
+	36,  // 124: mailwright.admin.v1.AccountService.ListFolders:output_type -> mailwright.admin.v1.ListFoldersResponse
+	39,  // 125: mailwright.admin.v1.AliasService.ListAliases:output_type -> mailwright.admin.v1.ListAliasesResponse
+	37,  // 126: mailwright.admin.v1.AliasService.GetAlias:output_type -> mailwright.admin.v1.Alias
+	37,  // 127: mailwright.admin.v1.AliasService.CreateAlias:output_type -> mailwright.admin.v1.Alias
+	37,  // 128: mailwright.admin.v1.AliasService.UpdateAlias:output_type -> mailwright.admin.v1.Alias
+	42,  // 129: mailwright.admin.v1.AliasService.DeleteAlias:output_type -> mailwright.admin.v1.DeleteAliasResponse
+	45,  // 130: mailwright.admin.v1.DistributionListService.ListLists:output_type -> mailwright.admin.v1.ListListsResponse
+	43,  // 131: mailwright.admin.v1.DistributionListService.GetList:output_type -> mailwright.admin.v1.DistributionList
+	43,  // 132: mailwright.admin.v1.DistributionListService.CreateList:output_type -> mailwright.admin.v1.DistributionList
+	43,  // 133: mailwright.admin.v1.DistributionListService.UpdateList:output_type -> mailwright.admin.v1.DistributionList
+	48,  // 134: mailwright.admin.v1.DistributionListService.DeleteList:output_type -> mailwright.admin.v1.DeleteListResponse
+	50,  // 135: mailwright.admin.v1.DistributionListService.ListMembers:output_type -> mailwright.admin.v1.ListMembersResponse
+	50,  // 136: mailwright.admin.v1.DistributionListService.AddMember:output_type -> mailwright.admin.v1.ListMembersResponse
+	50,  // 137: mailwright.admin.v1.DistributionListService.RemoveMember:output_type -> mailwright.admin.v1.ListMembersResponse
+	54,  // 138: mailwright.admin.v1.GroupService.ListGroups:output_type -> mailwright.admin.v1.ListGroupsResponse
+	52,  // 139: mailwright.admin.v1.GroupService.CreateGroup:output_type -> mailwright.admin.v1.Group
+	56,  // 140: mailwright.admin.v1.GroupService.DeleteGroup:output_type -> mailwright.admin.v1.DeleteGroupResponse
+	58,  // 141: mailwright.admin.v1.GroupService.ListGroupMembers:output_type -> mailwright.admin.v1.ListGroupMembersResponse
+	58,  // 142: mailwright.admin.v1.GroupService.AddGroupMember:output_type -> mailwright.admin.v1.ListGroupMembersResponse
+	58,  // 143: mailwright.admin.v1.GroupService.RemoveGroupMember:output_type -> mailwright.admin.v1.ListGroupMembersResponse
+	61,  // 144: mailwright.admin.v1.PublicFolderService.ListPublicFolders:output_type -> mailwright.admin.v1.ListPublicFoldersResponse
+	34,  // 145: mailwright.admin.v1.PublicFolderService.CreatePublicFolder:output_type -> mailwright.admin.v1.Folder
+	34,  // 146: mailwright.admin.v1.PublicFolderService.RenamePublicFolder:output_type -> mailwright.admin.v1.Folder
+	65,  // 147: mailwright.admin.v1.PublicFolderService.DeletePublicFolder:output_type -> mailwright.admin.v1.DeletePublicFolderResponse
+	68,  // 148: mailwright.admin.v1.PublicFolderService.ListFolderPermissions:output_type -> mailwright.admin.v1.ListFolderPermissionsResponse
+	68,  // 149: mailwright.admin.v1.PublicFolderService.SetFolderPermission:output_type -> mailwright.admin.v1.ListFolderPermissionsResponse
+	73,  // 150: mailwright.admin.v1.IPRangeService.ListIPRanges:output_type -> mailwright.admin.v1.ListIPRangesResponse
+	71,  // 151: mailwright.admin.v1.IPRangeService.CreateIPRange:output_type -> mailwright.admin.v1.IPRange
+	71,  // 152: mailwright.admin.v1.IPRangeService.UpdateIPRange:output_type -> mailwright.admin.v1.IPRange
+	75,  // 153: mailwright.admin.v1.IPRangeService.DeleteIPRange:output_type -> mailwright.admin.v1.DeleteIPRangeResponse
+	78,  // 154: mailwright.admin.v1.PortService.ListPorts:output_type -> mailwright.admin.v1.ListPortsResponse
+	76,  // 155: mailwright.admin.v1.PortService.CreatePort:output_type -> mailwright.admin.v1.Port
+	80,  // 156: mailwright.admin.v1.PortService.DeletePort:output_type -> mailwright.admin.v1.DeletePortResponse
+	83,  // 157: mailwright.admin.v1.PortService.ListCertificates:output_type -> mailwright.admin.v1.ListCertificatesResponse
+	81,  // 158: mailwright.admin.v1.PortService.CreateCertificate:output_type -> mailwright.admin.v1.Certificate
+	85,  // 159: mailwright.admin.v1.PortService.DeleteCertificate:output_type -> mailwright.admin.v1.DeleteCertificateResponse
+	88,  // 160: mailwright.admin.v1.SettingsService.ListSettings:output_type -> mailwright.admin.v1.ListSettingsResponse
+	88,  // 161: mailwright.admin.v1.SettingsService.SetSettings:output_type -> mailwright.admin.v1.ListSettingsResponse
+	92,  // 162: mailwright.admin.v1.SettingsService.ListServerMessages:output_type -> mailwright.admin.v1.ListServerMessagesResponse
+	90,  // 163: mailwright.admin.v1.SettingsService.SetServerMessage:output_type -> mailwright.admin.v1.ServerMessage
+	95,  // 164: mailwright.admin.v1.RouteService.ListRoutes:output_type -> mailwright.admin.v1.ListRoutesResponse
+	93,  // 165: mailwright.admin.v1.RouteService.CreateRoute:output_type -> mailwright.admin.v1.Route
+	93,  // 166: mailwright.admin.v1.RouteService.UpdateRoute:output_type -> mailwright.admin.v1.Route
+	97,  // 167: mailwright.admin.v1.RouteService.DeleteRoute:output_type -> mailwright.admin.v1.DeleteRouteResponse
+	101, // 168: mailwright.admin.v1.QueueService.ListQueue:output_type -> mailwright.admin.v1.ListQueueResponse
+	103, // 169: mailwright.admin.v1.QueueService.GetQueuedMessage:output_type -> mailwright.admin.v1.GetQueuedMessageResponse
+	105, // 170: mailwright.admin.v1.QueueService.SendNow:output_type -> mailwright.admin.v1.SendNowResponse
+	107, // 171: mailwright.admin.v1.QueueService.RemoveQueued:output_type -> mailwright.admin.v1.RemoveQueuedResponse
+	109, // 172: mailwright.admin.v1.QueueService.ClearQueue:output_type -> mailwright.admin.v1.ClearQueueResponse
+	110, // 173: mailwright.admin.v1.StatusService.GetStatus:output_type -> mailwright.admin.v1.Status
+	110, // 174: mailwright.admin.v1.StatusService.StartServer:output_type -> mailwright.admin.v1.Status
+	110, // 175: mailwright.admin.v1.StatusService.StopServer:output_type -> mailwright.admin.v1.Status
+	116, // 176: mailwright.admin.v1.StatusService.MXQuery:output_type -> mailwright.admin.v1.MXQueryResponse
+	118, // 177: mailwright.admin.v1.StatusService.FollowLog:output_type -> mailwright.admin.v1.LogLine
+	105, // [105:178] is the sub-list for method output_type
+	32,  // [32:105] is the sub-list for method input_type
+	32,  // [32:32] is the sub-list for extension type_name
+	32,  // [32:32] is the sub-list for extension extendee
+	0,   // [0:32] is the sub-list for field type_name
 }
 
 func init() { file_mailwright_admin_v1_admin_proto_init() }
@@ -6649,9 +7174,9 @@ func file_mailwright_admin_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mailwright_admin_v1_admin_proto_rawDesc), len(file_mailwright_admin_v1_admin_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   109,
+			NumMessages:   119,
 			NumExtensions: 0,
-			NumServices:   12,
+			NumServices:   13,
 		},
 		GoTypes:           file_mailwright_admin_v1_admin_proto_goTypes,
 		DependencyIndexes: file_mailwright_admin_v1_admin_proto_depIdxs,

@@ -37,6 +37,8 @@ const (
 	DistributionListServiceName = "mailwright.admin.v1.DistributionListService"
 	// GroupServiceName is the fully-qualified name of the GroupService service.
 	GroupServiceName = "mailwright.admin.v1.GroupService"
+	// PublicFolderServiceName is the fully-qualified name of the PublicFolderService service.
+	PublicFolderServiceName = "mailwright.admin.v1.PublicFolderService"
 	// IPRangeServiceName is the fully-qualified name of the IPRangeService service.
 	IPRangeServiceName = "mailwright.admin.v1.IPRangeService"
 	// PortServiceName is the fully-qualified name of the PortService service.
@@ -170,6 +172,24 @@ const (
 	// GroupServiceRemoveGroupMemberProcedure is the fully-qualified name of the GroupService's
 	// RemoveGroupMember RPC.
 	GroupServiceRemoveGroupMemberProcedure = "/mailwright.admin.v1.GroupService/RemoveGroupMember"
+	// PublicFolderServiceListPublicFoldersProcedure is the fully-qualified name of the
+	// PublicFolderService's ListPublicFolders RPC.
+	PublicFolderServiceListPublicFoldersProcedure = "/mailwright.admin.v1.PublicFolderService/ListPublicFolders"
+	// PublicFolderServiceCreatePublicFolderProcedure is the fully-qualified name of the
+	// PublicFolderService's CreatePublicFolder RPC.
+	PublicFolderServiceCreatePublicFolderProcedure = "/mailwright.admin.v1.PublicFolderService/CreatePublicFolder"
+	// PublicFolderServiceRenamePublicFolderProcedure is the fully-qualified name of the
+	// PublicFolderService's RenamePublicFolder RPC.
+	PublicFolderServiceRenamePublicFolderProcedure = "/mailwright.admin.v1.PublicFolderService/RenamePublicFolder"
+	// PublicFolderServiceDeletePublicFolderProcedure is the fully-qualified name of the
+	// PublicFolderService's DeletePublicFolder RPC.
+	PublicFolderServiceDeletePublicFolderProcedure = "/mailwright.admin.v1.PublicFolderService/DeletePublicFolder"
+	// PublicFolderServiceListFolderPermissionsProcedure is the fully-qualified name of the
+	// PublicFolderService's ListFolderPermissions RPC.
+	PublicFolderServiceListFolderPermissionsProcedure = "/mailwright.admin.v1.PublicFolderService/ListFolderPermissions"
+	// PublicFolderServiceSetFolderPermissionProcedure is the fully-qualified name of the
+	// PublicFolderService's SetFolderPermission RPC.
+	PublicFolderServiceSetFolderPermissionProcedure = "/mailwright.admin.v1.PublicFolderService/SetFolderPermission"
 	// IPRangeServiceListIPRangesProcedure is the fully-qualified name of the IPRangeService's
 	// ListIPRanges RPC.
 	IPRangeServiceListIPRangesProcedure = "/mailwright.admin.v1.IPRangeService/ListIPRanges"
@@ -1535,6 +1555,209 @@ func (UnimplementedGroupServiceHandler) AddGroupMember(context.Context, *connect
 
 func (UnimplementedGroupServiceHandler) RemoveGroupMember(context.Context, *connect.Request[v1.GroupMemberRequest]) (*connect.Response[v1.ListGroupMembersResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("mailwright.admin.v1.GroupService.RemoveGroupMember is not implemented"))
+}
+
+// PublicFolderServiceClient is a client for the mailwright.admin.v1.PublicFolderService service.
+type PublicFolderServiceClient interface {
+	ListPublicFolders(context.Context, *connect.Request[v1.ListPublicFoldersRequest]) (*connect.Response[v1.ListPublicFoldersResponse], error)
+	CreatePublicFolder(context.Context, *connect.Request[v1.CreatePublicFolderRequest]) (*connect.Response[v1.Folder], error)
+	RenamePublicFolder(context.Context, *connect.Request[v1.RenamePublicFolderRequest]) (*connect.Response[v1.Folder], error)
+	DeletePublicFolder(context.Context, *connect.Request[v1.DeletePublicFolderRequest]) (*connect.Response[v1.DeletePublicFolderResponse], error)
+	ListFolderPermissions(context.Context, *connect.Request[v1.ListFolderPermissionsRequest]) (*connect.Response[v1.ListFolderPermissionsResponse], error)
+	// SetFolderPermission sets one identifier's rights; empty rights remove it.
+	SetFolderPermission(context.Context, *connect.Request[v1.FolderPermissionRequest]) (*connect.Response[v1.ListFolderPermissionsResponse], error)
+}
+
+// NewPublicFolderServiceClient constructs a client for the mailwright.admin.v1.PublicFolderService
+// service. By default, it uses the Connect protocol with the binary Protobuf Codec, asks for
+// gzipped responses, and sends uncompressed requests. To use the gRPC or gRPC-Web protocols, supply
+// the connect.WithGRPC() or connect.WithGRPCWeb() options.
+//
+// The URL supplied here should be the base URL for the Connect or gRPC server (for example,
+// http://api.acme.com or https://acme.com/grpc).
+func NewPublicFolderServiceClient(httpClient connect.HTTPClient, baseURL string, opts ...connect.ClientOption) PublicFolderServiceClient {
+	baseURL = strings.TrimRight(baseURL, "/")
+	publicFolderServiceMethods := v1.File_mailwright_admin_v1_admin_proto.Services().ByName("PublicFolderService").Methods()
+	return &publicFolderServiceClient{
+		listPublicFolders: connect.NewClient[v1.ListPublicFoldersRequest, v1.ListPublicFoldersResponse](
+			httpClient,
+			baseURL+PublicFolderServiceListPublicFoldersProcedure,
+			connect.WithSchema(publicFolderServiceMethods.ByName("ListPublicFolders")),
+			connect.WithClientOptions(opts...),
+		),
+		createPublicFolder: connect.NewClient[v1.CreatePublicFolderRequest, v1.Folder](
+			httpClient,
+			baseURL+PublicFolderServiceCreatePublicFolderProcedure,
+			connect.WithSchema(publicFolderServiceMethods.ByName("CreatePublicFolder")),
+			connect.WithClientOptions(opts...),
+		),
+		renamePublicFolder: connect.NewClient[v1.RenamePublicFolderRequest, v1.Folder](
+			httpClient,
+			baseURL+PublicFolderServiceRenamePublicFolderProcedure,
+			connect.WithSchema(publicFolderServiceMethods.ByName("RenamePublicFolder")),
+			connect.WithClientOptions(opts...),
+		),
+		deletePublicFolder: connect.NewClient[v1.DeletePublicFolderRequest, v1.DeletePublicFolderResponse](
+			httpClient,
+			baseURL+PublicFolderServiceDeletePublicFolderProcedure,
+			connect.WithSchema(publicFolderServiceMethods.ByName("DeletePublicFolder")),
+			connect.WithClientOptions(opts...),
+		),
+		listFolderPermissions: connect.NewClient[v1.ListFolderPermissionsRequest, v1.ListFolderPermissionsResponse](
+			httpClient,
+			baseURL+PublicFolderServiceListFolderPermissionsProcedure,
+			connect.WithSchema(publicFolderServiceMethods.ByName("ListFolderPermissions")),
+			connect.WithClientOptions(opts...),
+		),
+		setFolderPermission: connect.NewClient[v1.FolderPermissionRequest, v1.ListFolderPermissionsResponse](
+			httpClient,
+			baseURL+PublicFolderServiceSetFolderPermissionProcedure,
+			connect.WithSchema(publicFolderServiceMethods.ByName("SetFolderPermission")),
+			connect.WithClientOptions(opts...),
+		),
+	}
+}
+
+// publicFolderServiceClient implements PublicFolderServiceClient.
+type publicFolderServiceClient struct {
+	listPublicFolders     *connect.Client[v1.ListPublicFoldersRequest, v1.ListPublicFoldersResponse]
+	createPublicFolder    *connect.Client[v1.CreatePublicFolderRequest, v1.Folder]
+	renamePublicFolder    *connect.Client[v1.RenamePublicFolderRequest, v1.Folder]
+	deletePublicFolder    *connect.Client[v1.DeletePublicFolderRequest, v1.DeletePublicFolderResponse]
+	listFolderPermissions *connect.Client[v1.ListFolderPermissionsRequest, v1.ListFolderPermissionsResponse]
+	setFolderPermission   *connect.Client[v1.FolderPermissionRequest, v1.ListFolderPermissionsResponse]
+}
+
+// ListPublicFolders calls mailwright.admin.v1.PublicFolderService.ListPublicFolders.
+func (c *publicFolderServiceClient) ListPublicFolders(ctx context.Context, req *connect.Request[v1.ListPublicFoldersRequest]) (*connect.Response[v1.ListPublicFoldersResponse], error) {
+	return c.listPublicFolders.CallUnary(ctx, req)
+}
+
+// CreatePublicFolder calls mailwright.admin.v1.PublicFolderService.CreatePublicFolder.
+func (c *publicFolderServiceClient) CreatePublicFolder(ctx context.Context, req *connect.Request[v1.CreatePublicFolderRequest]) (*connect.Response[v1.Folder], error) {
+	return c.createPublicFolder.CallUnary(ctx, req)
+}
+
+// RenamePublicFolder calls mailwright.admin.v1.PublicFolderService.RenamePublicFolder.
+func (c *publicFolderServiceClient) RenamePublicFolder(ctx context.Context, req *connect.Request[v1.RenamePublicFolderRequest]) (*connect.Response[v1.Folder], error) {
+	return c.renamePublicFolder.CallUnary(ctx, req)
+}
+
+// DeletePublicFolder calls mailwright.admin.v1.PublicFolderService.DeletePublicFolder.
+func (c *publicFolderServiceClient) DeletePublicFolder(ctx context.Context, req *connect.Request[v1.DeletePublicFolderRequest]) (*connect.Response[v1.DeletePublicFolderResponse], error) {
+	return c.deletePublicFolder.CallUnary(ctx, req)
+}
+
+// ListFolderPermissions calls mailwright.admin.v1.PublicFolderService.ListFolderPermissions.
+func (c *publicFolderServiceClient) ListFolderPermissions(ctx context.Context, req *connect.Request[v1.ListFolderPermissionsRequest]) (*connect.Response[v1.ListFolderPermissionsResponse], error) {
+	return c.listFolderPermissions.CallUnary(ctx, req)
+}
+
+// SetFolderPermission calls mailwright.admin.v1.PublicFolderService.SetFolderPermission.
+func (c *publicFolderServiceClient) SetFolderPermission(ctx context.Context, req *connect.Request[v1.FolderPermissionRequest]) (*connect.Response[v1.ListFolderPermissionsResponse], error) {
+	return c.setFolderPermission.CallUnary(ctx, req)
+}
+
+// PublicFolderServiceHandler is an implementation of the mailwright.admin.v1.PublicFolderService
+// service.
+type PublicFolderServiceHandler interface {
+	ListPublicFolders(context.Context, *connect.Request[v1.ListPublicFoldersRequest]) (*connect.Response[v1.ListPublicFoldersResponse], error)
+	CreatePublicFolder(context.Context, *connect.Request[v1.CreatePublicFolderRequest]) (*connect.Response[v1.Folder], error)
+	RenamePublicFolder(context.Context, *connect.Request[v1.RenamePublicFolderRequest]) (*connect.Response[v1.Folder], error)
+	DeletePublicFolder(context.Context, *connect.Request[v1.DeletePublicFolderRequest]) (*connect.Response[v1.DeletePublicFolderResponse], error)
+	ListFolderPermissions(context.Context, *connect.Request[v1.ListFolderPermissionsRequest]) (*connect.Response[v1.ListFolderPermissionsResponse], error)
+	// SetFolderPermission sets one identifier's rights; empty rights remove it.
+	SetFolderPermission(context.Context, *connect.Request[v1.FolderPermissionRequest]) (*connect.Response[v1.ListFolderPermissionsResponse], error)
+}
+
+// NewPublicFolderServiceHandler builds an HTTP handler from the service implementation. It returns
+// the path on which to mount the handler and the handler itself.
+//
+// By default, handlers support the Connect, gRPC, and gRPC-Web protocols with the binary Protobuf
+// and JSON codecs. They also support gzip compression.
+func NewPublicFolderServiceHandler(svc PublicFolderServiceHandler, opts ...connect.HandlerOption) (string, http.Handler) {
+	publicFolderServiceMethods := v1.File_mailwright_admin_v1_admin_proto.Services().ByName("PublicFolderService").Methods()
+	publicFolderServiceListPublicFoldersHandler := connect.NewUnaryHandler(
+		PublicFolderServiceListPublicFoldersProcedure,
+		svc.ListPublicFolders,
+		connect.WithSchema(publicFolderServiceMethods.ByName("ListPublicFolders")),
+		connect.WithHandlerOptions(opts...),
+	)
+	publicFolderServiceCreatePublicFolderHandler := connect.NewUnaryHandler(
+		PublicFolderServiceCreatePublicFolderProcedure,
+		svc.CreatePublicFolder,
+		connect.WithSchema(publicFolderServiceMethods.ByName("CreatePublicFolder")),
+		connect.WithHandlerOptions(opts...),
+	)
+	publicFolderServiceRenamePublicFolderHandler := connect.NewUnaryHandler(
+		PublicFolderServiceRenamePublicFolderProcedure,
+		svc.RenamePublicFolder,
+		connect.WithSchema(publicFolderServiceMethods.ByName("RenamePublicFolder")),
+		connect.WithHandlerOptions(opts...),
+	)
+	publicFolderServiceDeletePublicFolderHandler := connect.NewUnaryHandler(
+		PublicFolderServiceDeletePublicFolderProcedure,
+		svc.DeletePublicFolder,
+		connect.WithSchema(publicFolderServiceMethods.ByName("DeletePublicFolder")),
+		connect.WithHandlerOptions(opts...),
+	)
+	publicFolderServiceListFolderPermissionsHandler := connect.NewUnaryHandler(
+		PublicFolderServiceListFolderPermissionsProcedure,
+		svc.ListFolderPermissions,
+		connect.WithSchema(publicFolderServiceMethods.ByName("ListFolderPermissions")),
+		connect.WithHandlerOptions(opts...),
+	)
+	publicFolderServiceSetFolderPermissionHandler := connect.NewUnaryHandler(
+		PublicFolderServiceSetFolderPermissionProcedure,
+		svc.SetFolderPermission,
+		connect.WithSchema(publicFolderServiceMethods.ByName("SetFolderPermission")),
+		connect.WithHandlerOptions(opts...),
+	)
+	return "/mailwright.admin.v1.PublicFolderService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case PublicFolderServiceListPublicFoldersProcedure:
+			publicFolderServiceListPublicFoldersHandler.ServeHTTP(w, r)
+		case PublicFolderServiceCreatePublicFolderProcedure:
+			publicFolderServiceCreatePublicFolderHandler.ServeHTTP(w, r)
+		case PublicFolderServiceRenamePublicFolderProcedure:
+			publicFolderServiceRenamePublicFolderHandler.ServeHTTP(w, r)
+		case PublicFolderServiceDeletePublicFolderProcedure:
+			publicFolderServiceDeletePublicFolderHandler.ServeHTTP(w, r)
+		case PublicFolderServiceListFolderPermissionsProcedure:
+			publicFolderServiceListFolderPermissionsHandler.ServeHTTP(w, r)
+		case PublicFolderServiceSetFolderPermissionProcedure:
+			publicFolderServiceSetFolderPermissionHandler.ServeHTTP(w, r)
+		default:
+			http.NotFound(w, r)
+		}
+	})
+}
+
+// UnimplementedPublicFolderServiceHandler returns CodeUnimplemented from all methods.
+type UnimplementedPublicFolderServiceHandler struct{}
+
+func (UnimplementedPublicFolderServiceHandler) ListPublicFolders(context.Context, *connect.Request[v1.ListPublicFoldersRequest]) (*connect.Response[v1.ListPublicFoldersResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("mailwright.admin.v1.PublicFolderService.ListPublicFolders is not implemented"))
+}
+
+func (UnimplementedPublicFolderServiceHandler) CreatePublicFolder(context.Context, *connect.Request[v1.CreatePublicFolderRequest]) (*connect.Response[v1.Folder], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("mailwright.admin.v1.PublicFolderService.CreatePublicFolder is not implemented"))
+}
+
+func (UnimplementedPublicFolderServiceHandler) RenamePublicFolder(context.Context, *connect.Request[v1.RenamePublicFolderRequest]) (*connect.Response[v1.Folder], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("mailwright.admin.v1.PublicFolderService.RenamePublicFolder is not implemented"))
+}
+
+func (UnimplementedPublicFolderServiceHandler) DeletePublicFolder(context.Context, *connect.Request[v1.DeletePublicFolderRequest]) (*connect.Response[v1.DeletePublicFolderResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("mailwright.admin.v1.PublicFolderService.DeletePublicFolder is not implemented"))
+}
+
+func (UnimplementedPublicFolderServiceHandler) ListFolderPermissions(context.Context, *connect.Request[v1.ListFolderPermissionsRequest]) (*connect.Response[v1.ListFolderPermissionsResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("mailwright.admin.v1.PublicFolderService.ListFolderPermissions is not implemented"))
+}
+
+func (UnimplementedPublicFolderServiceHandler) SetFolderPermission(context.Context, *connect.Request[v1.FolderPermissionRequest]) (*connect.Response[v1.ListFolderPermissionsResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("mailwright.admin.v1.PublicFolderService.SetFolderPermission is not implemented"))
 }
 
 // IPRangeServiceClient is a client for the mailwright.admin.v1.IPRangeService service.
