@@ -112,6 +112,7 @@ func (p *Port) validate() error {
 // CreatePort adds a TCP/IP port. A port using TLS may be saved without a
 // certificate; the server's self-test warns about it.
 func (s *Store) CreatePort(ctx context.Context, p Port) (Port, error) {
+	defer s.invalidatePorts()
 	return p, s.createPort(ctx, s.db, &p)
 }
 
@@ -161,5 +162,6 @@ func (s *Store) Ports(ctx context.Context) ([]Port, error) {
 
 // DeletePort deletes a TCP/IP port.
 func (s *Store) DeletePort(ctx context.Context, id int64) error {
+	defer s.invalidatePorts()
 	return s.deleteOne(ctx, "DELETE FROM tcpip_ports WHERE id = ?", id)
 }

@@ -15,8 +15,10 @@ import (
 // The delivery queue's rows: a queued message is a messages row in state
 // MessageQueued (account_id 0, folder_id 0) whose file lies under queue/,
 // with one message_recipients row per recipient. Workers lease messages
-// with ClaimQueued, settle each recipient (DeliverLocal or FailRecipient)
-// and remove the message with FinishQueued once none is pending.
+// with ClaimQueued, settle each recipient (DeliverLocal or FailRecipient,
+// or the outcomes of an attempt at other servers) and remove the message
+// once none is pending — FinishQueued, or SettleQueued, which records the
+// outcomes and removes many messages in one transaction.
 
 // Recipient statuses.
 const (
@@ -124,9 +126,7 @@ func (s *Store) enqueueTx(ctx context.Context, tx *sql.Tx, m QueuedMessage) (Que
 	m.TryCount, m.LockedBy, m.LockedUntil = 0, "", 0
 	m.Recipients = append([]QueuedRecipient(nil), m.Recipients...)
 	var err error
-	m.ID, err = s.dialect.insert(ctx, tx, "messages",
-		[]string{"account_id", "folder_id", "uid", "state", "path", "size", "flags", "from_address", "internal_date", "created_at",
-			"next_try_at", "try_count", "locked_by", "locked_until"},
+	m.ID, err = s.insertPrepared(ctx, tx, "messages", queuedMessageColumns,
 		0, 0, 0, MessageQueued, m.Path, m.Size, 0, m.From, m.CreatedAt, m.CreatedAt, m.NextTryAt, 0, "", 0)
 	if err != nil {
 		return m, err
@@ -134,8 +134,7 @@ func (s *Store) enqueueTx(ctx context.Context, tx *sql.Tx, m QueuedMessage) (Que
 	for i := range m.Recipients {
 		r := &m.Recipients[i]
 		r.Status, r.LastReply = RecipientPending, ""
-		r.ID, err = s.dialect.insert(ctx, tx, "message_recipients",
-			[]string{"message_id", "address", "address_lower", "original_address", "local_account_id", "status", "last_reply"},
+		r.ID, err = s.insertPrepared(ctx, tx, "message_recipients", queuedRecipientColumns,
 			m.ID, r.Address, Lower(r.Address), r.OriginalAddress, r.AccountID, RecipientPending, "")
 		if err != nil {
 			return m, err
@@ -148,10 +147,12 @@ func (s *Store) enqueueTx(ctx context.Context, tx *sql.Tx, m QueuedMessage) (Que
 // nobody holds an unexpired lease) to worker until lease from now, and
 // returns them with their recipients, oldest due first.
 //
-// The claim is one conditional UPDATE per candidate, which succeeds for
-// exactly one of any number of workers or nodes racing for a message, on
-// every engine; the candidates are read first without locks, so a worker
-// that loses a race just tries the next one.
+// The candidates are read first without locks; then one conditional
+// UPDATE over a batch of them takes those nobody holds, which for each
+// message succeeds for exactly one of any number of workers or nodes
+// racing for it, on every engine. A batch that loses some messages to a
+// race goes on with the next candidates. The messages and their
+// recipients are then read in two queries, whatever their number.
 func (s *Store) ClaimQueued(ctx context.Context, worker string, limit int, lease time.Duration) ([]QueuedMessage, error) {
 	if worker == "" {
 		return nil, invalid("worker", "a worker needs a name")
@@ -163,31 +164,125 @@ func (s *Store) ClaimQueued(ctx context.Context, worker string, limit int, lease
 	until := now + max(int64(lease/time.Second), 1)
 	// Read more candidates than wanted: concurrent workers see the same
 	// first rows and all but one lose each of them.
-	ids, err := s.dueQueuedIDs(ctx, now, 4*limit)
+	candidates, err := s.dueQueuedIDs(ctx, now, 4*limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: claim queued messages: %w", err)
 	}
-	var out []QueuedMessage
+	var claimed []int64
+	for len(candidates) > 0 && len(claimed) < limit {
+		batch := candidates[:min(limit-len(claimed), len(candidates))]
+		candidates = candidates[len(batch):]
+		got, err := s.claimBatch(ctx, worker, batch, now, until)
+		if err != nil {
+			return nil, fmt.Errorf("store: claim queued messages: %w", err)
+		}
+		claimed = append(claimed, got...)
+	}
+	out, err := s.queuedByID(ctx, claimed)
+	if err != nil {
+		return nil, fmt.Errorf("store: claim queued messages: %w", err)
+	}
+	return out, nil
+}
+
+// claimBatch leases those of the messages ids that are due at now and not
+// leased to worker until until, and returns their ids in the order given.
+func (s *Store) claimBatch(ctx context.Context, worker string, ids []int64, now, until int64) ([]int64, error) {
+	args := []any{worker, until, MessageQueued, now, now}
+	unlock := s.serializeQueueWrites()
+	res, err := s.execIn(ctx, len(ids), "UPDATE messages SET locked_by = ?, locked_until = ? WHERE "+byIDState+" AND next_try_at <= ? AND locked_until < ? AND id IN ("+placeholders(len(ids))+")",
+		append(args, int64Args(ids)...)...)
+	unlock()
+	if err != nil {
+		return nil, err
+	}
+	if n, err := res.RowsAffected(); err == nil && n == int64(len(ids)) {
+		return ids, nil
+	}
+	// Some went to another worker (or left the queue): see which are ours.
+	// The lease token (worker, until) is this claim's: worker claims
+	// nothing else while it waits for this one.
+	rows, err := s.queryIn(ctx, len(ids), "SELECT id FROM messages WHERE "+byIDState+" AND locked_by = ? AND locked_until = ? AND id IN ("+placeholders(len(ids))+")",
+		append([]any{MessageQueued, worker, until}, int64Args(ids)...)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	ours := map[int64]bool{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ours[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var out []int64
 	for _, id := range ids {
-		if len(out) == limit {
-			break
+		if ours[id] {
+			out = append(out, id)
 		}
-		res, err := s.exec(ctx, s.db, "UPDATE messages SET locked_by = ?, locked_until = ? WHERE id = ? AND state = ? AND next_try_at <= ? AND locked_until < ?",
-			worker, until, id, MessageQueued, now, now)
+	}
+	return out, nil
+}
+
+// byIDState is the condition on the state of messages picked by an id
+// list, written so that no engine finds the rows through the queue index
+// (state, next_try_at) — SQLite did, and read every due message to find
+// a few — rather than by their ids.
+const byIDState = "state + 0 = ?"
+
+// queuedByID reads the queued messages ids with their recipients, in the
+// order of ids; a message no longer queued is left out.
+func (s *Store) queuedByID(ctx context.Context, ids []int64) ([]QueuedMessage, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	in := placeholders(len(ids))
+	rows, err := s.queryIn(ctx, len(ids), "SELECT "+queuedColumns+" FROM messages WHERE "+byIDState+" AND id IN ("+in+")",
+		append([]any{MessageQueued}, int64Args(ids)...)...)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[int64]*QueuedMessage, len(ids))
+	for rows.Next() {
+		m, err := scanQueued(rows)
 		if err != nil {
-			return out, fmt.Errorf("store: claim queued message %d: %w", id, err)
+			rows.Close()
+			return nil, err
 		}
-		if n, err := res.RowsAffected(); err != nil || n != 1 {
-			continue // another worker was first, or the message is gone
+		byID[m.ID] = &m
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows, err = s.queryIn(ctx, len(ids), "SELECT message_id, id, address, original_address, local_account_id, status, last_reply FROM message_recipients WHERE message_id IN ("+in+") ORDER BY message_id, id",
+		int64Args(ids)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var messageID int64
+		var r QueuedRecipient
+		if err := rows.Scan(&messageID, &r.ID, &r.Address, &r.OriginalAddress, &r.AccountID, &r.Status, &r.LastReply); err != nil {
+			return nil, err
 		}
-		m, err := s.QueuedMessage(ctx, id)
-		if errors.Is(err, ErrNotFound) {
-			continue
+		if m := byID[messageID]; m != nil {
+			m.Recipients = append(m.Recipients, r)
 		}
-		if err != nil {
-			return out, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]QueuedMessage, 0, len(byID))
+	for _, id := range ids {
+		if m := byID[id]; m != nil {
+			out = append(out, *m)
 		}
-		out = append(out, m)
 	}
 	return out, nil
 }
@@ -302,6 +397,7 @@ func (s *Store) DeliverLocal(ctx context.Context, messageID, recipientID int64, 
 	if err != nil {
 		return fmt.Errorf("store: deliver queued message %d to recipient %d: %w", messageID, recipientID, err)
 	}
+	s.notifyDelivery(ctx, recipientID)
 	return nil
 }
 
@@ -457,6 +553,174 @@ func (s *Store) FinishQueuedAndEnqueue(ctx context.Context, messageID int64, nex
 	return path, queued, nil
 }
 
+// Settlement is what a worker decided about a claimed message at the end
+// of an attempt, for SettleQueued.
+type Settlement struct {
+	MessageID int64
+	// Outcomes are recorded as RecordOutcomes records them: only pending
+	// recipients change.
+	Outcomes []RecipientOutcome
+	// Finish removes the message once no recipient is pending, as
+	// FinishQueued does; else the message stays queued.
+	Finish bool
+	// KeepIfFailed, with Finish, leaves a message with a failed recipient
+	// queued, its outcomes recorded, and its result is
+	// ErrRecipientsFailed: the caller queues the bounce with the removal
+	// (FinishQueuedAndEnqueue).
+	KeepIfFailed bool
+}
+
+// SettleResult is what SettleQueued did with one settlement: Path is the
+// queue file of a message it removed, for the caller to remove; Err is
+// nil, ErrRecipientsPending or ErrRecipientsFailed (the message stays,
+// the outcomes are recorded), or ErrNotFound (the message had left the
+// queue).
+type SettleResult struct {
+	Path string
+	Err  error
+}
+
+// ErrRecipientsFailed is SettleQueued's result for a settlement with
+// KeepIfFailed whose message has a failed recipient.
+var ErrRecipientsFailed = errors.New("store: the queued message has failed recipients")
+
+// SettleQueued records the outcomes of several attempts and removes the
+// messages they finished, all in one transaction: the group commit of
+// the delivery queue's workers, one commit (and one fsync) for what many
+// of them settled. Each recipient's outcome is durable no later than the
+// removal of its message. When the transaction fails as a whole, each
+// settlement is tried again in a transaction of its own, so that one
+// that cannot be written does not hold back the others; the error is
+// then the first of those, and the results say which went through.
+func (s *Store) SettleQueued(ctx context.Context, settlements []Settlement) ([]SettleResult, error) {
+	for _, st := range settlements {
+		for _, o := range st.Outcomes {
+			if o.Status != RecipientPending && o.Status != RecipientDelivered && o.Status != RecipientFailed {
+				return nil, invalid("status", "%d is not a recipient status", o.Status)
+			}
+		}
+	}
+	if err := s.prepareSettle(ctx); err != nil {
+		return nil, fmt.Errorf("store: settle queued messages: %w", err)
+	}
+	results := make([]SettleResult, len(settlements))
+	unlock := s.serializeQueueWrites()
+	defer unlock()
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		for i, st := range settlements {
+			var err error
+			if results[i], err = s.settleTx(ctx, tx, st); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil || len(settlements) == 1 {
+		if err != nil {
+			return nil, fmt.Errorf("store: settle queued message %d: %w", settlements[0].MessageID, err)
+		}
+		return results, nil
+	}
+	var first error
+	for i, st := range settlements {
+		err := s.tx(ctx, func(tx *sql.Tx) error {
+			var err error
+			results[i], err = s.settleTx(ctx, tx, st)
+			return err
+		})
+		if err != nil {
+			results[i] = SettleResult{Err: err}
+			if first == nil {
+				first = fmt.Errorf("store: settle queued message %d: %w", st.MessageID, err)
+			}
+		}
+	}
+	return results, first
+}
+
+// The statements of a settlement.
+const (
+	settleOutcomeQuery          = "UPDATE message_recipients SET status = ?, last_reply = ? WHERE id = ? AND message_id = ? AND status = ?"
+	settlePathQuery             = "SELECT path FROM messages WHERE id = ? AND state = ?"
+	settleStatusQuery           = "SELECT status FROM message_recipients WHERE message_id = ? AND status <> ?"
+	settleDeleteRecipientsQuery = "DELETE FROM message_recipients WHERE message_id = ?"
+	settleDeleteMessageQuery    = "DELETE FROM messages WHERE id = ? AND state = ?"
+)
+
+// prepareSettle prepares the statements of a settlement before its
+// transaction begins: preparing takes a connection of the pool, which
+// inside the transaction, holding SQLite's write lock, could wait for
+// connections that wait for that lock.
+func (s *Store) prepareSettle(ctx context.Context) error {
+	for _, q := range []string{settleOutcomeQuery, settlePathQuery, settleStatusQuery, settleDeleteRecipientsQuery, settleDeleteMessageQuery} {
+		if _, err := s.prepared(ctx, q); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// settleTx is one settlement in the caller's transaction. The returned
+// error fails the transaction; the result's says what became of the
+// message.
+func (s *Store) settleTx(ctx context.Context, tx *sql.Tx, st Settlement) (SettleResult, error) {
+	for _, o := range st.Outcomes {
+		_, err := s.execPrepared(ctx, tx, settleOutcomeQuery,
+			o.Status, o.Reply, o.RecipientID, st.MessageID, RecipientPending)
+		if err != nil {
+			return SettleResult{}, err
+		}
+	}
+	if !st.Finish {
+		return SettleResult{}, nil
+	}
+	var path string
+	err := s.queryRowPrepared(ctx, tx, settlePathQuery, st.MessageID, MessageQueued).Scan(&path)
+	if errors.Is(err, sql.ErrNoRows) {
+		return SettleResult{Err: ErrNotFound}, nil
+	}
+	if err != nil {
+		return SettleResult{}, err
+	}
+	rows, err := s.queryPrepared(ctx, tx, settleStatusQuery, st.MessageID, RecipientDelivered)
+	if err != nil {
+		return SettleResult{}, err
+	}
+	pending, failed := false, false
+	for rows.Next() {
+		var status int
+		if err := rows.Scan(&status); err != nil {
+			rows.Close()
+			return SettleResult{}, err
+		}
+		pending = pending || status == RecipientPending
+		failed = failed || status == RecipientFailed
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return SettleResult{}, err
+	}
+	switch {
+	case pending:
+		return SettleResult{Err: ErrRecipientsPending}, nil
+	case failed && st.KeepIfFailed:
+		return SettleResult{Err: ErrRecipientsFailed}, nil
+	}
+	if _, err := s.execPrepared(ctx, tx, settleDeleteRecipientsQuery, st.MessageID); err != nil {
+		return SettleResult{}, err
+	}
+	res, err := s.execPrepared(ctx, tx, settleDeleteMessageQuery, st.MessageID, MessageQueued)
+	if err != nil {
+		return SettleResult{}, err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return SettleResult{}, err
+	} else if n != 1 {
+		return SettleResult{Err: ErrNotFound}, nil
+	}
+	return SettleResult{Path: path}, nil
+}
+
 // finishTx deletes a settled queued message in the caller's transaction.
 // The row count of the deletes is what decides, not the first read: of two
 // transactions finishing one message, the second waits at the row locks of
@@ -522,3 +786,121 @@ func (s *Store) dueQueuedIDs(ctx context.Context, now int64, limit int) ([]int64
 	}
 	return out, rows.Err()
 }
+
+// serializeQueueWrites makes the queue's frequent writers — claims and
+// settlements — wait their turn in the process, on SQLite, where there is
+// one writer at a time anyway: without it they meet in SQLite's busy
+// handler, which sleeps for a millisecond or more between tries. It
+// returns the unlock.
+func (s *Store) serializeQueueWrites() func() {
+	if s.dialect.Name != "sqlite" {
+		return func() {}
+	}
+	s.queueWrites.Lock()
+	return s.queueWrites.Unlock
+}
+
+// placeholders is n comma-separated "?", for an IN list.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+// int64Args turns ids into query arguments.
+func int64Args(ids []int64) []any {
+	out := make([]any, len(ids))
+	for i, id := range ids {
+		out[i] = id
+	}
+	return out
+}
+
+// prepared returns the statement for the portable query, prepared once
+// for the pool and reused on each connection it runs on (within a
+// transaction, through Tx.StmtContext; prepare it before the transaction
+// begins, see prepareSettle): the queue's statements run for
+// every message, and parsing them again each time was a seventh of the
+// drain's CPU. Only statements whose text comes from a fixed set belong
+// here; IN lists have one text per length, at most the largest claim.
+func (s *Store) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := s.statements.Load(query); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := s.db.PrepareContext(ctx, s.dialect.Rebind(query))
+	if err != nil {
+		return nil, err
+	}
+	if prior, loaded := s.statements.LoadOrStore(query, st); loaded {
+		st.Close()
+		return prior.(*sql.Stmt), nil
+	}
+	return st, nil
+}
+
+// stmtOn is the prepared statement for query, bound to q's transaction
+// when q is one.
+func (s *Store) stmtOn(ctx context.Context, q queryer, query string) (*sql.Stmt, error) {
+	st, err := s.prepared(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if tx, ok := q.(*sql.Tx); ok {
+		return tx.StmtContext(ctx, st), nil
+	}
+	return st, nil
+}
+
+// maxPreparedIn is the longest IN list whose statement is kept prepared.
+const maxPreparedIn = 64
+
+// execIn runs a statement with an IN list of n on the pool, prepared when
+// the list is short enough to be one of a few texts.
+func (s *Store) execIn(ctx context.Context, n int, query string, args ...any) (sql.Result, error) {
+	if n > maxPreparedIn {
+		return s.exec(ctx, s.db, query, args...)
+	}
+	return s.execPrepared(ctx, s.db, query, args...)
+}
+
+// queryIn is execIn for a query.
+func (s *Store) queryIn(ctx context.Context, n int, query string, args ...any) (*sql.Rows, error) {
+	if n > maxPreparedIn {
+		return s.query(ctx, s.db, query, args...)
+	}
+	return s.queryPrepared(ctx, s.db, query, args...)
+}
+
+// execPrepared is exec with a prepared statement.
+func (s *Store) execPrepared(ctx context.Context, q queryer, query string, args ...any) (sql.Result, error) {
+	st, err := s.stmtOn(ctx, q, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+// queryPrepared is query with a prepared statement.
+func (s *Store) queryPrepared(ctx context.Context, q queryer, query string, args ...any) (*sql.Rows, error) {
+	st, err := s.stmtOn(ctx, q, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// queryRowPrepared is queryRow with a prepared statement.
+func (s *Store) queryRowPrepared(ctx context.Context, q queryer, query string, args ...any) rowScanner {
+	st, err := s.stmtOn(ctx, q, query)
+	if err != nil {
+		return errRow{err}
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+// rowScanner is what *sql.Row offers.
+type rowScanner interface{ Scan(...any) error }
+
+// errRow is a row whose Scan reports the error that kept it from being
+// read.
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }

@@ -443,3 +443,98 @@ func TestFinishQueuedWaitsForEveryRecipient(t *testing.T) {
 		}
 	})
 }
+
+func TestClaimQueuedClaimsABatchOldestDueFirst(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		clock := fakeClock(s)
+		var queued []QueuedMessage
+		for range 5 {
+			queued = append(queued, mustEnqueue(t, s,
+				QueuedRecipient{Address: "a@example.net", OriginalAddress: "a@example.net"},
+				QueuedRecipient{Address: "b@example.net", OriginalAddress: "b@example.net"}))
+			*clock = clock.Add(time.Second)
+		}
+		first, err := s.ClaimQueued(ctx, "w", 3, time.Minute)
+		if err != nil || len(first) != 3 {
+			t.Fatalf("ClaimQueued(3) = %d messages, %v", len(first), err)
+		}
+		for i, m := range first {
+			if m.ID != queued[i].ID || m.LockedBy != "w" || len(m.Recipients) != 2 || m.Recipients[1].Address != "b@example.net" {
+				t.Errorf("claimed #%d: %+v, want message %d leased to w with both recipients", i, m, queued[i].ID)
+			}
+		}
+		rest, err := s.ClaimQueued(ctx, "v", 10, time.Minute)
+		if err != nil || len(rest) != 2 || rest[0].ID != queued[3].ID || rest[1].ID != queued[4].ID {
+			t.Fatalf("second ClaimQueued(10) = %+v, %v; want the last two", rest, err)
+		}
+		if none, err := s.ClaimQueued(ctx, "u", 10, time.Minute); err != nil || len(none) != 0 {
+			t.Errorf("third ClaimQueued = %d messages, %v; want none", len(none), err)
+		}
+	})
+}
+
+func TestSettleQueued(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		two := func() QueuedMessage {
+			return mustEnqueue(t, s,
+				QueuedRecipient{Address: "a@example.net", OriginalAddress: "a@example.net"},
+				QueuedRecipient{Address: "b@example.net", OriginalAddress: "b@example.net"})
+		}
+		delivered := func(m QueuedMessage, i int) RecipientOutcome {
+			return RecipientOutcome{RecipientID: m.Recipients[i].ID, Status: RecipientDelivered, Reply: "250 ok"}
+		}
+		done, pending, failed, gone := two(), two(), two(), two()
+		if _, err := s.FinishQueued(ctx, gone.ID); !errors.Is(err, ErrRecipientsPending) {
+			t.Fatal(err)
+		}
+		if err := s.RecordOutcomes(ctx, gone.ID, []RecipientOutcome{delivered(gone, 0), delivered(gone, 1)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.FinishQueued(ctx, gone.ID); err != nil {
+			t.Fatal(err)
+		}
+		results, err := s.SettleQueued(ctx, []Settlement{
+			{MessageID: done.ID, Outcomes: []RecipientOutcome{delivered(done, 0), delivered(done, 1)}, Finish: true, KeepIfFailed: true},
+			{MessageID: pending.ID, Outcomes: []RecipientOutcome{delivered(pending, 0)}, Finish: true},
+			{MessageID: failed.ID, Outcomes: []RecipientOutcome{delivered(failed, 0), {RecipientID: failed.Recipients[1].ID, Status: RecipientFailed, Reply: "550 no"}},
+				Finish: true, KeepIfFailed: true},
+			{MessageID: gone.ID, Finish: true},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Run("a_settled_message_leaves_the_queue", func(t *testing.T) {
+			if results[0].Err != nil || results[0].Path != done.Path {
+				t.Errorf("result %+v, want the path %s", results[0], done.Path)
+			}
+			if _, err := s.QueuedMessage(ctx, done.ID); !errors.Is(err, ErrNotFound) {
+				t.Errorf("the message is still queued: %v", err)
+			}
+		})
+		t.Run("a_message_with_a_pending_recipient_stays_with_its_outcomes_recorded", func(t *testing.T) {
+			if !errors.Is(results[1].Err, ErrRecipientsPending) {
+				t.Errorf("result %+v, want ErrRecipientsPending", results[1])
+			}
+			m, err := s.QueuedMessage(ctx, pending.ID)
+			if err != nil || m.Recipients[0].Status != RecipientDelivered || m.Recipients[1].Status != RecipientPending {
+				t.Errorf("message %+v, %v; want the first recipient delivered, the second pending", m, err)
+			}
+		})
+		t.Run("a_message_with_a_failed_recipient_stays_for_its_bounce", func(t *testing.T) {
+			if !errors.Is(results[2].Err, ErrRecipientsFailed) {
+				t.Errorf("result %+v, want ErrRecipientsFailed", results[2])
+			}
+			m, err := s.QueuedMessage(ctx, failed.ID)
+			if err != nil || m.Recipients[1].Status != RecipientFailed || m.Recipients[1].LastReply != "550 no" {
+				t.Errorf("message %+v, %v; want the second recipient failed with its reply", m, err)
+			}
+		})
+		t.Run("a_message_gone_from_the_queue_is_not_found", func(t *testing.T) {
+			if !errors.Is(results[3].Err, ErrNotFound) {
+				t.Errorf("result %+v, want ErrNotFound", results[3])
+			}
+		})
+	})
+}

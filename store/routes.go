@@ -88,6 +88,7 @@ func (s *Store) CreateRoute(ctx context.Context, r Route) (Route, error) {
 	if err := r.validate(); err != nil {
 		return Route{}, err
 	}
+	defer s.invalidateRoutes()
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		id, err := s.dialect.insert(ctx, tx, "routes", routeWritable, r.values()...)
 		if err != nil {
@@ -116,6 +117,7 @@ func (s *Store) UpdateRoute(ctx context.Context, r Route) error {
 	if err := r.validate(); err != nil {
 		return err
 	}
+	defer s.invalidateRoutes()
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := s.exec(ctx, tx, "UPDATE routes SET "+strings.Join(routeWritable, " = ?, ")+" = ? WHERE id = ?", append(r.values(), r.ID)...)
 		if err != nil {
@@ -130,6 +132,7 @@ func (s *Store) UpdateRoute(ctx context.Context, r Route) error {
 
 // DeleteRoute deletes a route and its address list.
 func (s *Store) DeleteRoute(ctx context.Context, id int64) error {
+	defer s.invalidateRoutes()
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		if _, err := s.exec(ctx, tx, "DELETE FROM route_addresses WHERE route_id = ?", id); err != nil {
 			return err

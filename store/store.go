@@ -13,6 +13,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	// The four engines. Importing them here keeps every program that opens a
@@ -47,6 +48,13 @@ type Store struct {
 	dialect *Dialect
 	files   *messagefile.Store
 	now     func() time.Time
+	cache   *cache // objects hot paths read again and again (cache.go)
+	// statements holds the queue's hot statements, prepared once
+	// (prepared, queue.go): query text → *sql.Stmt.
+	statements sync.Map
+	// queueWrites serializes the delivery queue's writes on SQLite
+	// (serializeQueueWrites, queue.go).
+	queueWrites sync.Mutex
 }
 
 // ErrNotFound is returned when the object asked for does not exist.
@@ -95,7 +103,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		case <-time.After(opts.ConnectionAttemptsDelay):
 		}
 	}
-	s := &Store{db: db, dialect: d, files: files, now: time.Now}
+	s := &Store{db: db, dialect: d, files: files, now: time.Now, cache: newCache()}
 	if err := s.Migrate(ctx); err != nil {
 		s.Close()
 		return nil, err

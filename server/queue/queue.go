@@ -125,6 +125,9 @@ type Queue struct {
 	// their row, which reconciliation must not take for orphans.
 	acceptMu  sync.Mutex
 	accepting map[string]struct{}
+
+	// committer commits accepted messages in rounds (acceptcommit.go).
+	committer acceptCommitter
 }
 
 // Test hooks, called when set: between the write of a queue file and the
@@ -166,7 +169,7 @@ func New(st *store.Store, opts Options) *Queue {
 	if opts.RetryUnit <= 0 {
 		opts.RetryUnit = time.Minute
 	}
-	return &Queue{
+	q := &Queue{
 		st:         st,
 		files:      st.Files(),
 		opts:       opts,
@@ -175,16 +178,20 @@ func New(st *store.Store, opts Options) *Queue {
 		recipients: recipients.New(st),
 		accepting:  make(map[string]struct{}),
 	}
+	q.committer.q = q
+	return q
 }
 
 // Accept takes responsibility for a message: it reads body to its end
-// into a new queue file, which is fsynced, renamed into place and its
-// directory fsynced (messagefile.Store.Write), and then commits the queue
-// row with the recipients. Only when both are done does it return nil —
-// the caller may then answer 250 — with the queue id (the file's id, for
-// the reply and the log) and the size. On failure nothing stays queued:
-// the file is removed and the error returned, and the caller answers 4xx.
-// It wakes the workers.
+// into a new queue file, which is fsynced and given its final name
+// (messagefile.Store.WriteBeforeDirSync), and then, in a round of group
+// commit shared with the Accepts of other sessions (acceptcommit.go), the
+// file's directory is fsynced and the queue row with the recipients
+// committed. Only when both are done does it return nil — the caller may
+// then answer 250 — with the queue id (the file's id, for the reply and
+// the log) and the size. On failure nothing stays queued: the file is
+// removed and the error returned, and the caller answers 4xx. It wakes
+// the workers.
 //
 // When the "MirrorAddress" setting names an address the message is not
 // already for, a copy for it is written too and queued in the same
@@ -196,29 +203,34 @@ func (q *Queue) Accept(ctx context.Context, from string, rcpts []Recipient, body
 	if err := ctx.Err(); err != nil {
 		return "", 0, err
 	}
-	id = messagefile.NewID()
+	id = messagefile.NewQueueID()
 	rel, err := messagefile.QueuePath(id)
 	if err != nil {
 		return "", 0, err
 	}
+	m := store.QueuedMessage{Path: rel, From: from, Recipients: make([]store.QueuedRecipient, len(rcpts))}
+	for i, r := range rcpts {
+		m.Recipients[i] = store.QueuedRecipient{Address: r.Address, OriginalAddress: r.OriginalAddress, AccountID: r.AccountID}
+	}
+	// Refuse what the store would refuse before the message joins a round
+	// of group commit, where it would fail the others' messages too.
+	if err := store.CheckQueued(m); err != nil {
+		return "", 0, fmt.Errorf("queue: %w", err)
+	}
 	q.startAccepting(rel)
 	defer q.stopAccepting(rel)
 
-	size, err = q.files.Write(rel, body)
+	size, err = q.files.WriteBeforeDirSync(rel, body)
 	if err != nil {
 		return "", 0, fmt.Errorf("queue: storing the message: %w", err)
 	}
 	if testHookAfterWrite != nil {
 		testHookAfterWrite(rel)
 	}
-	m := store.QueuedMessage{Path: rel, Size: size, From: from, Recipients: make([]store.QueuedRecipient, len(rcpts))}
-	for i, r := range rcpts {
-		m.Recipients[i] = store.QueuedRecipient{Address: r.Address, OriginalAddress: r.OriginalAddress, AccountID: r.AccountID}
-	}
-	queued := []store.QueuedMessage{m}
-	written := []string{rel}
+	m.Size = size
+	req := &acceptRequest{files: []string{rel}, messages: []store.QueuedMessage{m}}
 	removeWritten := func() {
-		for _, rel := range written {
+		for _, rel := range req.files {
 			if rerr := q.files.Remove(rel); rerr != nil {
 				// Reconciliation removes it later: it has no row.
 				q.log.Error("cannot remove the file of a message that was not queued", "path", rel, "err", rerr)
@@ -228,21 +240,23 @@ func (q *Queue) Accept(ctx context.Context, from string, rcpts []Recipient, body
 	mirror, err := q.mirrorCopy(ctx, id, from, rcpts)
 	if mirror.Path != "" {
 		defer q.stopAccepting(mirror.Path)
-		written = append(written, mirror.Path)
+		req.files = append(req.files, mirror.Path)
+	}
+	if err == nil && len(mirror.Recipients) > 0 {
+		if err = store.CheckQueued(mirror); err == nil {
+			req.messages = append(req.messages, mirror)
+		}
 	}
 	if err != nil {
 		removeWritten()
 		return "", 0, fmt.Errorf("queue: storing the copy for the mirror address: %w", err)
 	}
-	if len(mirror.Recipients) > 0 {
-		queued = append(queued, mirror)
-	}
-	if _, err := q.st.EnqueueAll(ctx, queued); err != nil {
+	if _, err := q.committer.commit(ctx, req); err != nil {
 		removeWritten()
 		return "", 0, fmt.Errorf("queue: %w", err)
 	}
 	q.log.Info("message queued", "queue_id", id, "from", from, "recipients", len(rcpts), "size", size)
-	if len(queued) > 1 {
+	if len(req.messages) > 1 {
 		q.log.Info("message mirrored", "queue_id", id, "mirror_queue_id", queueID(mirror.Path),
 			"mirror", mirror.Recipients[0].OriginalAddress, "size", mirror.Size)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -73,52 +74,58 @@ type remoteAttempt struct {
 	settings store.Settings
 	helo     string
 	global   retryPolicy
-	deferred []deferredRecipient
+	outcomes []store.RecipientOutcome // what the attempt found, to be recorded
+	sessions *smtpSessions            // the worker's open SMTP sessions
+	// newSession has the next transaction open a connection of its own.
+	newSession bool
+	deferred   []deferredRecipient
 }
 
 // deliverRemote makes one attempt at the pending external recipients
-// rcpts of m, records what became of each, and returns those a temporary
-// failure left pending. The error is one of this server (the database, the
-// queue file) that stopped the attempt; the recipients not yet tried stay
-// as they were. When send ends it stops between transactions, and a
-// transaction cut short records nothing.
-func (q *Queue) deliverRemote(send, work context.Context, log *slog.Logger, m store.QueuedMessage, rcpts []store.QueuedRecipient) ([]deferredRecipient, error) {
+// rcpts of m and returns what became of each — the outcomes, for the
+// caller to record with the message's settlement (settle), and those a
+// temporary failure left pending. The error is one of this server (the
+// database, the queue file) that stopped the attempt; the recipients not
+// yet tried stay as they were. When send ends it stops between
+// transactions, and a transaction cut short has no outcome.
+func (q *Queue) deliverRemote(send, work context.Context, log *slog.Logger, m store.QueuedMessage, rcpts []store.QueuedRecipient, sessions *smtpSessions) ([]store.RecipientOutcome, []deferredRecipient, error) {
 	settings, err := q.st.AllSettings(work)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	a := &remoteAttempt{q: q, send: send, work: work, log: log, m: m, tries: m.TryCount + 1, settings: settings,
+	a := &remoteAttempt{q: q, send: send, work: work, log: log, m: m, tries: m.TryCount + 1, settings: settings, sessions: sessions,
 		helo:   settings["HostName"],
 		global: retryPolicy{retries: settings.Int("SMTPNoOfTries"), minutes: settings.Int("SMTPMinutesBetweenTry")}}
 	if a.helo == "" {
 		a.helo, _ = os.Hostname()
 	}
-	groups, err := a.route(rcpts)
-	if err != nil {
-		return a.deferred, err
-	}
+	groups := a.route(rcpts)
 	limit := settings.Int("MaxRecipientsInBatch") // "Maximum number of recipients in batch"; 0: no limit
 	for _, g := range groups {
 		size := limit
 		if size <= 0 {
 			size = len(g.rcpts)
 		}
+		first := true
 		for batch := range slices.Chunk(g.rcpts, size) {
 			if send.Err() != nil {
-				return a.deferred, nil
+				return a.outcomes, a.deferred, nil
 			}
-			if err := a.sendBatch(g, batch, limit); err != nil {
-				return a.deferred, err
-			}
+			// The rest of a message's recipients go on a connection of
+			// their own, as if to another server: the limit is there for
+			// servers that count recipients per sender.
+			a.newSession = !first
+			first = false
+			a.sendBatch(g, batch, limit)
 		}
 	}
-	return a.deferred, nil
+	return a.outcomes, a.deferred, nil
 }
 
 // route finds the target of each recipient's domain and groups the
 // recipients by target, in the order they come. Recipients whose domain
 // cannot be routed are settled here, failed or deferred.
-func (a *remoteAttempt) route(rcpts []store.QueuedRecipient) ([]*targetGroup, error) {
+func (a *remoteAttempt) route(rcpts []store.QueuedRecipient) []*targetGroup {
 	var domains []string
 	byDomain := map[string][]store.QueuedRecipient{}
 	var noDomain []store.RecipientOutcome
@@ -135,24 +142,20 @@ func (a *remoteAttempt) route(rcpts []store.QueuedRecipient) ([]*targetGroup, er
 		}
 		byDomain[domain] = append(byDomain[domain], r)
 	}
-	if err := a.record(noDomain, rcpts); err != nil {
-		return nil, err
-	}
+	a.record(noDomain)
 
 	var groups []*targetGroup
 	byTarget := map[string]*targetGroup{}
 	for _, domain := range domains {
 		target, err := a.q.opts.Router.For(a.send, domain)
 		if a.send.Err() != nil {
-			return nil, nil
+			return nil
 		}
 		if err == nil && len(target.Hosts) == 0 {
 			err = fmt.Errorf("no host to deliver to for %s", domain)
 		}
 		if err != nil {
-			if err := a.unroutable(domain, byDomain[domain], err); err != nil {
-				return nil, err
-			}
+			a.unroutable(domain, byDomain[domain], err)
 			continue
 		}
 		key := targetKey(target)
@@ -164,12 +167,12 @@ func (a *remoteAttempt) route(rcpts []store.QueuedRecipient) ([]*targetGroup, er
 		}
 		g.rcpts = append(g.rcpts, byDomain[domain]...)
 	}
-	return groups, nil
+	return groups
 }
 
 // unroutable settles the recipients of a domain the Router found no
 // target for: failed for a permanent reason, else deferred.
-func (a *remoteAttempt) unroutable(domain string, rcpts []store.QueuedRecipient, err error) error {
+func (a *remoteAttempt) unroutable(domain string, rcpts []store.QueuedRecipient, err error) {
 	reply, permanent := routeFailure(err)
 	var loop *routing.LocalLoopError
 	if errors.As(err, &loop) {
@@ -189,7 +192,7 @@ func (a *remoteAttempt) unroutable(domain string, rcpts []store.QueuedRecipient,
 			a.deferred = append(a.deferred, deferredRecipient{r: r, report: rep, policy: a.global})
 		}
 	}
-	return a.record(outcomes, rcpts)
+	a.record(outcomes)
 }
 
 // routeFailure is the reply for a domain the Router could not route, and
@@ -242,8 +245,8 @@ const (
 )
 
 // sendBatch sends the message to the recipients of one batch of group g,
-// trying g's hosts in order, and records what became of each recipient.
-func (a *remoteAttempt) sendBatch(g *targetGroup, batch []store.QueuedRecipient, limit int) error {
+// trying g's hosts in order, and notes what became of each recipient.
+func (a *remoteAttempt) sendBatch(g *targetGroup, batch []store.QueuedRecipient, limit int) {
 	scrub := passwordScrubber(g.target)
 	open := batch
 	var outcomes []store.RecipientOutcome
@@ -253,7 +256,8 @@ func (a *remoteAttempt) sendBatch(g *targetGroup, batch []store.QueuedRecipient,
 		if err != nil && a.send.Err() != nil {
 			// Cut short by a shutdown or a lost lease: whatever the server
 			// got, the next attempt sends again.
-			return a.record(outcomes, batch)
+			a.record(outcomes)
+			return
 		}
 		var failure *smtpclient.Error
 		if err != nil && !errors.As(err, &failure) {
@@ -294,19 +298,15 @@ func (a *remoteAttempt) sendBatch(g *targetGroup, batch []store.QueuedRecipient,
 		}
 		open = next
 	}
-	return a.record(outcomes, batch)
+	a.record(outcomes)
 }
 
-// transaction opens the queue file and hands it with the recipients rcpts
-// to the server host of target t.
+// transaction hands the queue file with the recipients rcpts to the
+// server host of target t, on one of the worker's open sessions when it
+// has one for the server.
 func (a *remoteAttempt) transaction(t routing.Target, host routing.Host, rcpts []store.QueuedRecipient, limit int) (smtpclient.Result, error) {
-	f, err := a.q.files.Open(a.m.Path)
-	if err != nil {
-		return smtpclient.Result{Recipients: make([]smtpclient.RecipientResult, len(rcpts))},
-			&smtpclient.Error{Temporary: true, Stage: smtpclient.StageSetup, Err: fmt.Errorf("opening the queued message: %w", err)}
-	}
-	defer f.Close()
-	return smtpclient.Deliver(a.send, host.Addr.String(), a.m.From, addresses(rcpts), f, a.m.Size, a.clientOptions(t, host, limit))
+	open := func() (io.ReadCloser, error) { return a.q.files.Open(a.m.Path) }
+	return a.sessions.deliver(a.send, host.Addr.String(), a.clientOptions(t, host, limit), a.newSession, a.m.From, addresses(rcpts), a.m.Size, open)
 }
 
 // clientOptions are the settings of a transaction with host, a server of
@@ -426,31 +426,33 @@ func (a *remoteAttempt) sentAt(stage string) string {
 	return "" // the greeting answers nothing
 }
 
-// record stores outcomes and logs those that settle a recipient (the
-// deferred ones are logged when the next try is set).
-func (a *remoteAttempt) record(outcomes []store.RecipientOutcome, rcpts []store.QueuedRecipient) error {
-	if err := a.q.st.RecordOutcomes(a.work, a.m.ID, outcomes); err != nil {
-		return err
-	}
+// record notes outcomes of the attempt, which the message's settlement
+// records (settle, worker.go).
+func (a *remoteAttempt) record(outcomes []store.RecipientOutcome) {
+	a.outcomes = append(a.outcomes, outcomes...)
+}
+
+// logOutcomes logs the recorded outcomes that settle a recipient of m
+// (the deferred ones are logged when the next try is set).
+func logOutcomes(log *slog.Logger, m store.QueuedMessage, outcomes []store.RecipientOutcome) {
 	for _, o := range outcomes {
-		i := slices.IndexFunc(rcpts, func(r store.QueuedRecipient) bool { return r.ID == o.RecipientID })
+		i := slices.IndexFunc(m.Recipients, func(r store.QueuedRecipient) bool { return r.ID == o.RecipientID })
 		if i < 0 {
 			continue
 		}
 		rep := parseReport(o.Reply)
 		switch o.Status {
 		case store.RecipientDelivered:
-			a.log.Info("message delivered", "recipient", rcpts[i].Address, "host", rep.Host, "address", rep.Addr, "reply", rep.Reply)
+			log.Info("message delivered", "recipient", m.Recipients[i].Address, "host", rep.Host, "address", rep.Addr, "reply", rep.Reply)
 		case store.RecipientFailed:
 			_, _, reason := parseReply(rep.Reply)
-			attrs := []any{"recipient", rcpts[i].Address, "reason", reason, "reply", rep.Reply, "tries", rep.Tries}
+			attrs := []any{"recipient", m.Recipients[i].Address, "reason", reason, "reply", rep.Reply, "tries", rep.Tries}
 			if rep.Host != "" {
 				attrs = append(attrs, "host", rep.Host)
 			}
-			a.log.Info("delivery failed", attrs...)
+			log.Info("delivery failed", attrs...)
 		}
 	}
-	return nil
 }
 
 // addresses lists the recipients' addresses.

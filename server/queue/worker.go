@@ -27,29 +27,32 @@ const (
 	replyInboxFull         = "552 5.2.2 Inbox is full" // manual: Accounts → Maximum size (MB)
 )
 
-// work is one delivery worker: it claims a due message, delivers it, and
-// when none is due sleeps until it is woken or the poll interval passes.
+// work is one delivery worker: it takes a claimed message from its pool
+// (claiming a batch for itself and the others when none is waiting),
+// delivers it, and when none is due sleeps until it is woken or the poll
+// interval passes.
 func (q *Queue) work(ctx context.Context, name string) {
+	p := q.joinPool()
+	defer q.leavePool(p)
+	sessions := newSMTPSessions()
+	defer sessions.closeAll()
 	poll := time.NewTimer(q.opts.PollInterval)
 	defer poll.Stop()
 	for ctx.Err() == nil {
-		claimed, err := q.st.ClaimQueued(ctx, name, 1, q.opts.Lease)
-		if err != nil && ctx.Err() == nil {
-			q.log.Error("claiming queued messages", "worker", name, "err", err)
-		}
-		if len(claimed) > 0 {
-			// There may be more: let another idle worker look too.
-			q.Wake()
-			for _, m := range claimed {
-				q.deliver(ctx, m)
-			}
+		if held := p.next(ctx, name); held != nil {
+			q.deliver(ctx, p, held, sessions)
 			continue
 		}
+		// Nothing due: the batch is over, and so are its sessions.
+		sessions.closeAll()
 		poll.Reset(q.opts.PollInterval)
 		select {
 		case <-ctx.Done():
 		case <-q.wake:
 		case <-poll.C:
+		case held := <-p.ready:
+			p.taken(ctx, name)
+			q.deliver(ctx, p, held, sessions)
 		}
 	}
 }
@@ -57,33 +60,38 @@ func (q *Queue) work(ctx context.Context, name string) {
 // deliver settles every pending recipient of a claimed message — the
 // local ones first, then those on other servers (deliverRemote) — then
 // removes the message from the queue, or releases it for a later try when
-// a recipient hit a temporary failure (settle). While it works it keeps
-// its lease on the message (keepLease). When ctx ends it stops between
-// recipients and transactions and releases the message as it is, due at
-// once; the database work itself runs to its end, so a shutdown leaves no
-// lease behind.
-func (q *Queue) deliver(ctx context.Context, m store.QueuedMessage) {
+// a recipient hit a temporary failure (settle). Its lease is kept from
+// the claim on (keepLease). When ctx ends it stops between recipients and
+// transactions and releases the message as it is, due at once; the
+// database work itself runs to its end, so a shutdown leaves no lease
+// behind.
+func (q *Queue) deliver(ctx context.Context, p *workerPool, lease *leaseKeeper, sessions *smtpSessions) {
 	work := context.WithoutCancel(ctx)
+	m := lease.claimed
 	log := q.log.With("queue_id", queueID(m.Path), "message_id", m.ID)
 	abs, err := q.files.Abs(m.Path)
 	if err != nil {
 		log.Error("queued message has an invalid path", "err", err)
-		q.fileMissing(work, log, m)
-		return
 	}
-	if _, err := os.Lstat(abs); errors.Is(err, fs.ErrNotExist) {
-		q.fileMissing(work, log, m)
+	if err == nil {
+		_, err = os.Lstat(abs)
+	}
+	if err != nil && (errors.Is(err, fs.ErrNotExist) || abs == "") {
+		if m, lost := lease.stop(); !lost {
+			q.fileMissing(work, log, m)
+		}
 		return
 	}
 
 	addDeliveredTo, err := q.st.Setting(work, "AddDeliveredToHeader")
 	if err != nil {
 		log.Error("reading the settings for delivery; will retry", "err", err)
-		q.release(work, log, m, err)
+		if m, lost := lease.stop(); !lost {
+			q.release(work, log, m, err)
+		}
 		return
 	}
 
-	lease := q.keepLease(ctx, work, log, m)
 	send := lease.ctx
 	var retry error
 	var remote []store.QueuedRecipient
@@ -114,9 +122,10 @@ func (q *Queue) deliver(ctx context.Context, m store.QueuedMessage) {
 			retry = err
 		}
 	}
+	var outcomes []store.RecipientOutcome
 	var deferred []deferredRecipient
 	if len(remote) > 0 && send.Err() == nil {
-		if deferred, err = q.deliverRemote(send, work, log, m, remote); err != nil {
+		if outcomes, deferred, err = q.deliverRemote(send, work, log, m, remote, sessions); err != nil {
 			log.Error("remote delivery stopped; will retry", "err", err)
 			retry = err
 		}
@@ -124,24 +133,31 @@ func (q *Queue) deliver(ctx context.Context, m store.QueuedMessage) {
 
 	m, lost := lease.stop()
 	if lost {
-		// Another worker holds the message now and finishes it.
+		// Another worker holds the message now and finishes it; what this
+		// one found is kept all the same, so it is not sent again.
 		log.Warn("lost the lease of a message while delivering it")
+		q.record(work, log, p, m, outcomes)
 		return
 	}
 	if ctx.Err() != nil {
+		if err := q.record(work, log, p, m, outcomes); err != nil && retry == nil {
+			retry = err
+		}
 		q.release(work, log, m, retry)
 		return
 	}
-	q.settle(work, log, m, deferred, retry)
+	q.settle(work, log, p, m, outcomes, deferred, retry)
 }
 
-// settle ends an attempt at m that was not cut short. The external
-// recipients it deferred whose tries are used up fail with their last
-// reply (the bounce says "Tried N time(s)"); if others remain, or retry
-// is a temporary error of this server's, m is released for the next try —
-// its try count one up, due after the shortest wait among them — else it
-// leaves the queue with its bounce.
-func (q *Queue) settle(ctx context.Context, log *slog.Logger, m store.QueuedMessage, deferred []deferredRecipient, retry error) {
+// settle ends an attempt at m that was not cut short, with the outcomes
+// of its external recipients. The external recipients it deferred whose
+// tries are used up fail with their last reply (the bounce says "Tried
+// N time(s)"); if others remain, or retry is a temporary error of this
+// server's, the outcomes are recorded and m is released for the next try
+// — its try count one up, due after the shortest wait among them — else
+// it leaves the queue with its bounce, the outcomes recorded in the same
+// transaction (finishSettled).
+func (q *Queue) settle(ctx context.Context, log *slog.Logger, p *workerPool, m store.QueuedMessage, outcomes []store.RecipientOutcome, deferred []deferredRecipient, retry error) {
 	tries := m.TryCount + 1
 	var waiting []deferredRecipient
 	for _, d := range deferred {
@@ -149,13 +165,18 @@ func (q *Queue) settle(ctx context.Context, log *slog.Logger, m store.QueuedMess
 			waiting = append(waiting, d)
 			continue
 		}
-		if err := q.fail(ctx, log, m, d.r, d.report.String()); err != nil {
-			retry = err
+		for i := range outcomes {
+			if outcomes[i].RecipientID == d.r.ID {
+				outcomes[i].Status, outcomes[i].Reply = store.RecipientFailed, d.report.String()
+			}
 		}
 	}
 	if len(waiting) == 0 && retry == nil {
-		q.finish(ctx, log, m, true)
+		q.finishSettled(ctx, log, p, m, outcomes)
 		return
+	}
+	if err := q.record(ctx, log, p, m, outcomes); err != nil && retry == nil {
+		retry = err
 	}
 	delay := time.Duration(-1)
 	for _, d := range waiting {
@@ -182,6 +203,53 @@ func (q *Queue) settle(ctx context.Context, log *slog.Logger, m store.QueuedMess
 	}
 }
 
+// finishSettled records the outcomes of m's last attempt and removes m
+// from the queue, in a transaction shared with other workers
+// (groupCommitter), then removes its file. It does not wait for the
+// commit. When a recipient of m failed and there is a sender to tell, the
+// outcomes are committed and m is removed by finish, which queues the
+// bounce with the removal.
+func (q *Queue) finishSettled(ctx context.Context, log *slog.Logger, p *workerPool, m store.QueuedMessage, outcomes []store.RecipientOutcome) {
+	g := p.committer
+	g.submit(store.Settlement{MessageID: m.ID, Outcomes: outcomes, Finish: true, KeepIfFailed: m.From != ""}, func(res store.SettleResult, err error) {
+		if err != nil {
+			// Nothing of the attempt is recorded: the next try sends
+			// again (at least once), after the wait for this server's
+			// errors.
+			log.Error("recording the delivery of a message; will retry", "err", err)
+			g.spawn(func() { q.release(ctx, log, m, err) })
+			return
+		}
+		logOutcomes(log, m, outcomes)
+		switch {
+		case res.Err == nil:
+			if err := q.files.Remove(res.Path); err != nil {
+				log.Error("removing a delivered message's queue file", "err", err)
+			}
+		case errors.Is(res.Err, store.ErrRecipientsFailed):
+			g.spawn(func() { q.finish(ctx, log, m, true) })
+		case errors.Is(res.Err, store.ErrNotFound):
+			// Another worker finished it.
+		default:
+			log.Error("removing a delivered message from the queue", "err", res.Err)
+		}
+	})
+}
+
+// record stores outcomes of an attempt at m that does not finish it, and
+// logs those that settle a recipient.
+func (q *Queue) record(ctx context.Context, log *slog.Logger, p *workerPool, m store.QueuedMessage, outcomes []store.RecipientOutcome) error {
+	if len(outcomes) == 0 {
+		return nil
+	}
+	if _, err := p.committer.settle(store.Settlement{MessageID: m.ID, Outcomes: outcomes}); err != nil {
+		log.Error("recording the outcomes of a delivery attempt", "err", err)
+		return err
+	}
+	logOutcomes(log, m, outcomes)
+	return nil
+}
+
 // release ends a worker's lease on m, for a retry after a delay when
 // retry is the temporary error that stopped it, else due at once.
 func (q *Queue) release(ctx context.Context, log *slog.Logger, m store.QueuedMessage, retry error) {
@@ -200,16 +268,17 @@ func (q *Queue) release(ctx context.Context, log *slog.Logger, m store.QueuedMes
 type leaseKeeper struct {
 	// ctx is for the delivery: it ends when the queue stops or the lease
 	// is lost.
-	ctx    context.Context
-	cancel context.CancelFunc
-	quit   chan struct{}
-	done   chan struct{}
-	m      store.QueuedMessage // the lease as last renewed
-	lost   bool
+	ctx     context.Context
+	cancel  context.CancelFunc
+	quit    chan struct{}
+	done    chan struct{}
+	claimed store.QueuedMessage // the message as claimed; never changes
+	m       store.QueuedMessage // the lease as last renewed
+	lost    bool
 }
 
 func (q *Queue) keepLease(ctx, work context.Context, log *slog.Logger, m store.QueuedMessage) *leaseKeeper {
-	k := &leaseKeeper{m: m, quit: make(chan struct{}), done: make(chan struct{})}
+	k := &leaseKeeper{claimed: m, m: m, quit: make(chan struct{}), done: make(chan struct{})}
 	k.ctx, k.cancel = context.WithCancel(ctx)
 	go func() {
 		defer close(k.done)

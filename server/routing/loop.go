@@ -75,7 +75,7 @@ func (r *Router) self(ctx context.Context, settings store.Settings) (self, error
 	if bind, err := netip.ParseAddr(strings.TrimSpace(settings["BindToLocalIP"])); err == nil {
 		s.addrs[bind.Unmap()] = true
 	}
-	ports, err := r.store.Ports(ctx)
+	ports, err := r.store.CachedPorts(ctx)
 	if err != nil {
 		return self{}, err
 	}

@@ -92,9 +92,10 @@ func WithListeners(listeners func() []netip.AddrPort) Option {
 	return func(r *Router) { r.listeners = listeners }
 }
 
-// Router finds targets. It reads routes and settings from the store on
-// every call, so changes apply to the next delivery. It is safe for
-// concurrent use.
+// Router finds targets. It reads routes, ports and settings through the
+// store's cache (store.CachedRoutes, store.CachedPorts): a change made
+// through the store applies to the next delivery, one another node makes
+// within the cache's TTL. It is safe for concurrent use.
 type Router struct {
 	store     *store.Store
 	resolver  *dns.Resolver
@@ -179,7 +180,7 @@ func (r *Router) find(ctx context.Context, domain string, literal netip.Addr, is
 // route finds the route for domain, trying its ASCII (punycode) form too
 // when that differs, since a route may be written either way.
 func (r *Router) route(ctx context.Context, domain string) (store.Route, bool, error) {
-	routes, err := r.store.RoutesWithoutAddresses(ctx)
+	routes, err := r.store.CachedRoutes(ctx)
 	if err != nil || len(routes) == 0 {
 		return store.Route{}, false, err
 	}

@@ -152,45 +152,59 @@ type Result struct {
 // not an error: its reply is in Result.Recipients, which always holds every
 // recipient.
 func Deliver(ctx context.Context, addr string, from string, to []string, body io.Reader, size int64, opts Options) (Result, error) {
-	res := Result{Recipients: make([]RecipientResult, len(to))}
-	for i, rcpt := range to {
-		res.Recipients[i].Address = rcpt
+	d, failure := prepare(addr, from, to, body, size, opts)
+	if failure != nil {
+		return d.fail(failure)
 	}
-	fail := func(err *Error) (Result, error) {
-		for i := range res.Recipients {
-			if rr := &res.Recipients[i]; !rr.Accepted && (rr.Reply == nil || rr.Reply.Code < 400) {
-				rr.Reply = err.Reply
-			}
-		}
-		return res, err
-	}
-	switch {
-	case len(to) == 0:
-		return fail(&Error{Stage: StageSetup, Err: fmt.Errorf("no recipients")})
-	case opts.MaxRecipients > 0 && len(to) > opts.MaxRecipients:
-		return fail(&Error{Stage: StageSetup, Err: fmt.Errorf("%w: %d recipients, at most %d", ErrTooManyRecipients, len(to), opts.MaxRecipients)})
-	case hasControl(from):
-		return fail(localError(StageMail, ErrInvalidAddress, &smtpreply.Reply{Code: 553, Enhanced: "5.1.7", Text: "The sender address contains control characters."}))
-	}
-	msg, err := scanMessage(body, size)
-	if err != nil {
-		return fail(&Error{Stage: StageSetup, Err: err})
-	}
-	opts.Timeouts = opts.Timeouts.withDefaults()
-	if opts.ServerName == "" {
-		opts.ServerName, _, _ = net.SplitHostPort(addr)
-	}
-
-	d := &delivery{addr: addr, from: from, msg: msg, opts: opts, res: &res}
-	failure := d.run(ctx, opts.Security)
+	failure = d.run(ctx, opts.Security)
 	if failure != nil && d.retryWithoutTLS {
 		d.note("retrying on a new connection without TLS")
 		failure = d.run(ctx, NoTLS)
 	}
 	if failure != nil {
-		return fail(failure)
+		return d.fail(failure)
 	}
-	return res, nil
+	return *d.res, nil
+}
+
+// prepare checks a delivery's arguments and reads the message through
+// once (its size, its 8-bit data); the failure is a refusal without a
+// connection.
+func prepare(addr string, from string, to []string, body io.Reader, size int64, opts Options) (*delivery, *Error) {
+	res := &Result{Recipients: make([]RecipientResult, len(to))}
+	for i, rcpt := range to {
+		res.Recipients[i].Address = rcpt
+	}
+	opts.Timeouts = opts.Timeouts.withDefaults()
+	if opts.ServerName == "" {
+		opts.ServerName, _, _ = net.SplitHostPort(addr)
+	}
+	d := &delivery{addr: addr, from: from, opts: opts, res: res}
+	switch {
+	case len(to) == 0:
+		return d, &Error{Stage: StageSetup, Err: fmt.Errorf("no recipients")}
+	case opts.MaxRecipients > 0 && len(to) > opts.MaxRecipients:
+		return d, &Error{Stage: StageSetup, Err: fmt.Errorf("%w: %d recipients, at most %d", ErrTooManyRecipients, len(to), opts.MaxRecipients)}
+	case hasControl(from):
+		return d, localError(StageMail, ErrInvalidAddress, &smtpreply.Reply{Code: 553, Enhanced: "5.1.7", Text: "The sender address contains control characters."})
+	}
+	msg, err := scanMessage(body, size)
+	if err != nil {
+		return d, &Error{Stage: StageSetup, Err: err}
+	}
+	d.msg = msg
+	return d, nil
+}
+
+// fail ends a delivery with failure: every recipient without a reply of
+// its own gets the one that ended it.
+func (d *delivery) fail(failure *Error) (Result, error) {
+	for i := range d.res.Recipients {
+		if rr := &d.res.Recipients[i]; !rr.Accepted && (rr.Reply == nil || rr.Reply.Code < 400) {
+			rr.Reply = failure.Reply
+		}
+	}
+	return *d.res, failure
 }
 
 // hasControl reports whether an address holds a character that would end

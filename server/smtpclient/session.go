@@ -35,6 +35,10 @@ type delivery struct {
 	writeTimeout time.Duration
 	tls          bool
 	caps         capabilities
+	stopWatch    func() bool // ends the watch that closes the connection when ctx ends
+	// keepOpen leaves the session open after a successful transaction,
+	// for the next (Conn); quitSent says QUIT ended it.
+	keepOpen, quitSent bool
 }
 
 func (d *delivery) note(format string, args ...any) {
@@ -43,7 +47,19 @@ func (d *delivery) note(format string, args ...any) {
 
 // run makes one connection and, unless it fails, one transaction on it.
 func (d *delivery) run(ctx context.Context, security Security) *Error {
-	d.ctx, d.retryWithoutTLS, d.tls, d.caps = ctx, false, false, nil
+	failure := d.open(ctx, security)
+	if failure != nil {
+		return failure
+	}
+	defer d.close()
+	return d.transaction()
+}
+
+// open connects and readies the session for a transaction: the greeting,
+// EHLO, STARTTLS and AUTH as the options ask. On failure the connection
+// is closed.
+func (d *delivery) open(ctx context.Context, security Security) (failure *Error) {
+	d.ctx, d.retryWithoutTLS, d.tls, d.caps, d.quitSent = ctx, false, false, nil, false
 	t := d.opts.Timeouts
 	if err := ctx.Err(); err != nil {
 		return networkError(StageConnect, err)
@@ -54,10 +70,13 @@ func (d *delivery) run(ctx context.Context, security Security) *Error {
 		return d.networkError(StageConnect, err)
 	}
 	d.note("connected to %s from %s (%s)", conn.RemoteAddr(), conn.LocalAddr(), security)
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	defer stop()
+	d.stopWatch = context.AfterFunc(ctx, func() { conn.Close() })
 	d.setConn(conn)
-	defer func() { d.conn.Close() }()
+	defer func() {
+		if failure != nil {
+			d.close()
+		}
+	}()
 
 	if security == ImplicitTLS {
 		if err := d.handshake(t.Connect); err != nil {
@@ -79,10 +98,16 @@ func (d *delivery) run(ctx context.Context, security Security) *Error {
 	if failure := d.startTLS(security); failure != nil {
 		return failure
 	}
-	if failure := d.authenticate(); failure != nil {
-		return failure
+	return d.authenticate()
+}
+
+// close drops the connection (after QUIT, or without it).
+func (d *delivery) close() {
+	if d.stopWatch != nil {
+		d.stopWatch()
+		d.stopWatch = nil
 	}
-	return d.transaction()
+	d.conn.Close()
 }
 
 // tcpAddr makes "Bind to local IP address" usable by a TCP dialer, which
@@ -179,6 +204,7 @@ func (d *delivery) command(stage string, timeout time.Duration, line, shown stri
 // quit ends a conversation that is still in step; its outcome changes
 // nothing.
 func (d *delivery) quit() {
+	d.quitSent = true
 	timeout := min(d.opts.Timeouts.Command, quitTimeout)
 	d.command("QUIT", timeout, "QUIT", "")
 }

@@ -250,9 +250,12 @@ func (d *delivery) data(sendTo []int) *Error {
 			rr.Accepted = endReply.Code/100 == 2
 		}
 	}
-	d.quit()
 	if endReply.Code/100 != 2 {
+		d.quit()
 		return unexpected(StageEndOfData, endReply)
+	}
+	if !d.keepOpen {
+		d.quit()
 	}
 	return nil
 }

@@ -107,7 +107,28 @@ func (s *Store) Open(rel string) (*os.File, error) {
 // Write refuses to replace an existing file: the error then wraps
 // fs.ErrExist. If anything fails — including r returning an error — the
 // temporary file is removed and no file appears under rel.
-func (s *Store) Write(rel string, r io.Reader) (n int64, err error) {
+func (s *Store) Write(rel string, r io.Reader) (int64, error) {
+	n, err := s.WriteBeforeDirSync(rel, r)
+	if err != nil {
+		return n, err
+	}
+	if err := s.SyncDirs(rel); err != nil {
+		// The file is complete under its final name but its name may not be
+		// durable, so the write has failed; take the name away again.
+		_ = s.fsys.Remove(rel)
+		return n, err
+	}
+	return n, nil
+}
+
+// WriteBeforeDirSync is Write up to, and without, the fsync of the
+// directory: the content is durable and the file has its final name, but
+// the name itself may not survive a crash until SyncDirs(rel) has
+// returned nil. It lets a caller that writes several files at once — the
+// queue's group commit — fsync each directory once for all of them. If
+// SyncDirs fails, the caller must not rely on the file and should remove
+// it.
+func (s *Store) WriteBeforeDirSync(rel string, r io.Reader) (n int64, err error) {
 	if err := ValidateRel(rel); err != nil {
 		return 0, err
 	}
@@ -134,7 +155,7 @@ func (s *Store) Write(rel string, r io.Reader) (n int64, err error) {
 		}
 	}()
 
-	n, err = io.Copy(f, r)
+	n, err = copyBuffered(f, r)
 	if err != nil {
 		return n, fmt.Errorf("messagefile: write %s: %w", rel, err)
 	}
@@ -148,14 +169,65 @@ func (s *Store) Write(rel string, r io.Reader) (n int64, err error) {
 	if err = s.publish(tmp, rel); err != nil {
 		return n, err
 	}
-	if err = syncDir(s.fsys, dir); err != nil {
-		// The file is complete under its final name but its name may not be
-		// durable, so the write has failed; take the name away again.
-		_ = s.fsys.Remove(rel)
-		return n, fmt.Errorf("messagefile: write %s: fsync directory: %w", rel, err)
-	}
 	return n, nil
 }
+
+// SyncDirs fsyncs the directory of each of the files rels, each directory
+// once, making the names WriteBeforeDirSync gave them durable. It goes on
+// after a failure and returns the first error; a caller should then treat
+// every one of the files as not written.
+func (s *Store) SyncDirs(rels ...string) error {
+	var first error
+	done := make(map[string]struct{}, len(rels))
+	for _, rel := range rels {
+		dir := path.Dir(rel)
+		if _, ok := done[dir]; ok {
+			continue
+		}
+		done[dir] = struct{}{}
+		if err := syncDir(s.fsys, dir); err != nil && first == nil {
+			first = fmt.Errorf("messagefile: write %s: fsync directory: %w", rel, err)
+		}
+	}
+	return first
+}
+
+// copyBufferSize is the size of the chunks Write hands to the file: a
+// message reader that returns a line at a time would otherwise cost a
+// system call per line.
+const copyBufferSize = 64 << 10
+
+// copyBuffered copies r to f in chunks of up to copyBufferSize: it fills
+// the buffer before each write. Only io.EOF ends the copy without error.
+func copyBuffered(f *os.File, r io.Reader) (int64, error) {
+	buf := copyBuffers.Get().(*[]byte)
+	defer copyBuffers.Put(buf)
+	var n int64
+	for {
+		filled := 0
+		var rerr error
+		for filled < len(*buf) && rerr == nil {
+			var got int
+			got, rerr = r.Read((*buf)[filled:])
+			filled += got
+		}
+		if filled > 0 {
+			w, werr := f.Write((*buf)[:filled])
+			n += int64(w)
+			if werr != nil {
+				return n, werr
+			}
+		}
+		if rerr == io.EOF {
+			return n, nil
+		}
+		if rerr != nil {
+			return n, rerr
+		}
+	}
+}
+
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, copyBufferSize); return &b }}
 
 // createTemp makes directory dir (with parents) and creates a new
 // temporary file in it for the final name base. The caller holds s.mu
@@ -235,14 +307,20 @@ func existError(rel string) error {
 }
 
 // Remove deletes the file rel, then each parent directory that became
-// empty, up to but not including the data directory. A missing file is not
-// an error.
+// empty, up to but not including the data directory. The queue directory
+// and its subdirectories stay: there are at most 257 of them, and the
+// queue is often empty, so removing them would cost each accepted message
+// a directory creation and one more fsync (of the queue directory). A
+// missing file is not an error.
 func (s *Store) Remove(rel string) error {
 	if err := ValidateRel(rel); err != nil {
 		return err
 	}
 	if err := s.fsys.Remove(rel); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("messagefile: remove: %w", err)
+	}
+	if strings.HasPrefix(rel, QueueDir+"/") {
+		return nil
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

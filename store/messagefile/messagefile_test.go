@@ -542,3 +542,88 @@ func TestNewIDIsThirtyTwoLowercaseHexCharactersAndUnique(t *testing.T) {
 		seen[id] = true
 	}
 }
+
+func TestRemoveKeepsTheQueueDirectories(t *testing.T) {
+	s := newStore(t)
+	rel, err := QueuePath(NewID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustWrite(t, s, rel, "x")
+	if err := s.Remove(rel); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{QueueDir + "/", rel[:len(QueueDir)+3] + "/"}
+	if got := tree(t, s.Root()); !slices.Equal(got, want) {
+		t.Errorf("after removing the only queued message the tree is %q, want %q", got, want)
+	}
+}
+
+func TestWriteBeforeDirSyncThenSyncDirsLeavesTheFilesInPlace(t *testing.T) {
+	s := newStore(t)
+	var rels []string
+	for range 5 {
+		rel, err := QueuePath(NewQueueID())
+		if err != nil {
+			t.Fatal(err)
+		}
+		content := "message " + rel
+		if n, err := s.WriteBeforeDirSync(rel, strings.NewReader(content)); err != nil || n != int64(len(content)) {
+			t.Fatalf("WriteBeforeDirSync(%s) = %d, %v", rel, n, err)
+		}
+		rels = append(rels, rel)
+	}
+	if err := s.SyncDirs(rels...); err != nil {
+		t.Fatal(err)
+	}
+	for _, rel := range rels {
+		got, err := fs.ReadFile(s.fsys.FS(), rel)
+		if err != nil || string(got) != "message "+rel {
+			t.Errorf("%s holds %q (%v)", rel, got, err)
+		}
+	}
+	for _, p := range tree(t, s.Root()) {
+		if isTempName(filepath.Base(strings.TrimSuffix(p, "/"))) {
+			t.Errorf("temporary file %s left behind", p)
+		}
+	}
+}
+
+// lineReader returns its text a few bytes at a time, as a network
+// connection does, then err.
+type lineReader struct {
+	text string
+	err  error
+}
+
+func (r *lineReader) Read(p []byte) (int, error) {
+	if r.text == "" {
+		return 0, r.err
+	}
+	n := copy(p, r.text[:min(len(r.text), 7)])
+	r.text = r.text[n:]
+	return n, nil
+}
+
+func TestWriteCopiesSmallReadsWholeAndFailsOnAnyErrorButEOF(t *testing.T) {
+	s := newStore(t)
+	long := strings.Repeat("0123456789abcdef", 10000) // more than one buffer
+	rel := mustAccountPath(t, "example.com", "alice", NewID())
+	if n, err := s.Write(rel, &lineReader{text: long, err: io.EOF}); err != nil || n != int64(len(long)) {
+		t.Fatalf("Write = %d, %v; want %d, nil", n, err, len(long))
+	}
+	if got, err := fs.ReadFile(s.fsys.FS(), rel); err != nil || string(got) != long {
+		t.Fatalf("the file holds %d bytes (%v), want the %d written", len(got), err, len(long))
+	}
+	// A connection that ends in the middle of a message is an error, even
+	// when the reader calls it io.ErrUnexpectedEOF.
+	for _, cause := range []error{io.ErrUnexpectedEOF, errors.New("connection reset")} {
+		rel := mustAccountPath(t, "example.com", "alice", NewID())
+		if _, err := s.Write(rel, &lineReader{text: "partial", err: cause}); !errors.Is(err, cause) {
+			t.Errorf("Write with a reader failing with %v: %v", cause, err)
+		}
+		if _, err := s.fsys.Lstat(rel); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("after a failed Write, %s exists (%v)", rel, err)
+		}
+	}
+}

@@ -2,8 +2,10 @@ package messagefile
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 const testID = "0123456789abcdef0123456789abcdef"
@@ -169,5 +171,24 @@ func TestValidateRel(t *testing.T) {
 		case err != nil && !strings.Contains(err.Error(), tt.wantInError):
 			t.Errorf("ValidateRel(%q) error %q does not mention %q", tt.rel, err, tt.wantInError)
 		}
+	}
+}
+
+func TestNewQueueIDIsAValidIDWhoseDirectoryFollowsTheSecond(t *testing.T) {
+	a, b := NewQueueID(), NewQueueID()
+	if a == b {
+		t.Fatalf("two queue ids are equal: %s", a)
+	}
+	for _, id := range []string{a, b} {
+		if _, err := QueuePath(id); err != nil {
+			t.Errorf("QueuePath(%q): %v", id, err)
+		}
+	}
+	at := time.Unix(1700000000, 0)
+	if got, want := queueBucket(at), fmt.Sprintf("%02x", 1700000000%256); got != want {
+		t.Errorf("queueBucket(%v) = %q, want %q", at, got, want)
+	}
+	if queueBucket(at) == queueBucket(at.Add(time.Second)) {
+		t.Errorf("consecutive seconds share the bucket %q", queueBucket(at))
 	}
 }
