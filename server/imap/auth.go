@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mailwright/mailwright/server/listener"
 	"github.com/mailwright/mailwright/store"
 )
 
@@ -143,7 +144,7 @@ func (s *session) cmdStartTLS(ctx context.Context, c *Command) {
 	s.conn.SetDeadline(time.Time{})
 	s.conn, s.tls = tc, true
 	s.r.Reset(tc)
-	s.w.Reset(deadlineWriter{tc, s.srv.opts.IdleTimeout})
+	s.w.Reset(listener.DeadlineWriter{Conn: tc, Timeout: s.srv.opts.IdleTimeout})
 }
 
 // cmdLogin is LOGIN (RFC 3501 6.2.3).

@@ -111,18 +111,6 @@ func (s *session) flush() error {
 	return s.w.Flush()
 }
 
-// deadlineWriter gives each write to the client its own deadline, so a long
-// FETCH that keeps moving is not cut off, but a stalled client is.
-type deadlineWriter struct {
-	conn    net.Conn
-	timeout time.Duration
-}
-
-func (d deadlineWriter) Write(p []byte) (int, error) {
-	d.conn.SetWriteDeadline(time.Now().Add(d.timeout))
-	return d.conn.Write(p)
-}
-
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()

@@ -2,7 +2,9 @@
 // conversation starts: the accept loop (with back-off on temporary errors
 // and a clean stop), the connect-time IP range check (an address no range
 // lets in, or a banned one, is closed without a greeting), the client's
-// address and the session id. The protocols (smtp, pop3) own the rest.
+// address, the session id, the maximum number of connections and the
+// implicit-TLS handshake (Start.Begin). The protocols (smtp, pop3, imap) own
+// the rest.
 package listener
 
 import (

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mailwright/mailwright/server/listener"
 	"github.com/mailwright/mailwright/store"
 )
 
@@ -74,7 +75,7 @@ func (s *session) stls() {
 	s.conn.SetDeadline(time.Time{})
 	s.conn, s.tls = tc, true
 	s.r.Reset(tc)
-	s.w.Reset(deadlineWriter{tc, s.srv.opts.CommandTimeout})
+	s.w.Reset(listener.DeadlineWriter{Conn: tc, Timeout: s.srv.opts.CommandTimeout})
 	s.user = ""
 }
 

@@ -17,7 +17,6 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"io"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -105,44 +104,19 @@ func (srv *Server) handleConn(ctx context.Context, conn net.Conn, security store
 	srv.active.Add(1)
 	defer srv.active.Add(-1)
 
-	_, remote, ok := listener.Admit(ctx, srv.ranges, conn, store.ProtocolPOP3, srv.log)
+	start := listener.Start{Store: srv.store, Ranges: srv.ranges, Log: srv.log, Protocol: store.ProtocolPOP3,
+		Security: security, TLSConfig: srv.tlsConfig, Active: srv.active.Load(), MaxSetting: "MaxPOP3Connections",
+		Busy: replyTooManyConnections, HandshakeTimeout: srv.opts.CommandTimeout}
+	ls, ok := start.Begin(ctx, conn)
 	if !ok {
 		return
 	}
-	settings, err := srv.store.AllSettings(ctx)
-	if err != nil {
-		srv.log.Error("reading settings", "error", err)
-		conn.Close()
-		return
-	}
-	id := listener.NewSessionID()
-	s := &session{srv: srv, conn: conn, id: id, remote: remote, settings: settings, security: security}
-	if settings.Bool("LogPOP3Conversations") && srv.convLog != nil {
-		s.log = srv.convLog.With("session", id, "remote", remote.String())
-	}
-	if max := int64(settings.Int("MaxPOP3Connections")); max > 0 && srv.active.Load() > max {
-		// Said in the clear, before any handshake: an implicit-TLS client
-		// could not read it, so it is only closed.
-		if security != store.SecurityTLS {
-			conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
-			io.WriteString(conn, replyTooManyConnections+"\r\n")
-		}
-		conn.Close()
-		return
-	}
-	if security == store.SecurityTLS {
-		tc := tls.Server(conn, srv.tlsConfig)
-		tc.SetDeadline(time.Now().Add(srv.opts.CommandTimeout))
-		if err := tc.HandshakeContext(ctx); err != nil {
-			srv.log.Info("TLS handshake failed", "remote", remote, "error", err)
-			conn.Close()
-			return
-		}
-		tc.SetDeadline(time.Time{})
-		s.conn, s.tls = tc, true
+	s := &session{srv: srv, conn: ls.Conn, tls: ls.TLS, id: ls.ID, remote: ls.Remote, settings: ls.Settings, security: security}
+	if ls.Settings.Bool("LogPOP3Conversations") && srv.convLog != nil {
+		s.log = srv.convLog.With("session", ls.ID, "remote", ls.Remote.String())
 	}
 	s.r = bufio.NewReaderSize(s.conn, 4096)
-	s.w = bufio.NewWriterSize(deadlineWriter{s.conn, srv.opts.CommandTimeout}, 32*1024)
+	s.w = bufio.NewWriterSize(listener.DeadlineWriter{Conn: s.conn, Timeout: srv.opts.CommandTimeout}, 32*1024)
 	stop := context.AfterFunc(ctx, func() { s.conn.SetReadDeadline(time.Now()) })
 	defer stop()
 	s.serve(ctx)

@@ -105,38 +105,16 @@ func (srv *Server) handleConn(ctx context.Context, conn net.Conn, security store
 	srv.active.Add(1)
 	defer srv.active.Add(-1)
 
-	r, remote, ok := listener.Admit(ctx, srv.ranges, conn, store.ProtocolSMTP, srv.log)
+	start := listener.Start{Store: srv.store, Ranges: srv.ranges, Log: srv.log, Protocol: store.ProtocolSMTP,
+		Security: security, TLSConfig: srv.tlsConfig, Active: srv.active.Load(), MaxSetting: "MaxSMTPConnections",
+		Busy: smtpreply.ServerBusy.String(), HandshakeTimeout: srv.opts.CommandTimeout}
+	ls, ok := start.Begin(ctx, conn)
 	if !ok {
 		return
 	}
-	settings, err := srv.store.AllSettings(ctx)
-	if err != nil {
-		srv.log.Error("reading settings", "error", err)
-		conn.Close()
-		return
-	}
-	id := listener.NewSessionID()
-	s := &session{srv: srv, conn: conn, id: id, remote: remote, ipRange: r, settings: settings, security: security}
-	if settings.Bool("LogSMTPConversations") && srv.convLog != nil {
-		s.log = srv.convLog.With("session", id, "remote", remote.String())
-	}
-	if max := int64(settings.Int("MaxSMTPConnections")); max > 0 && srv.active.Load() > max {
-		w := bufio.NewWriter(conn)
-		w.WriteString(smtpreply.ServerBusy.String() + "\r\n")
-		w.Flush()
-		conn.Close()
-		return
-	}
-	if security == store.SecurityTLS {
-		tc := tls.Server(conn, srv.tlsConfig)
-		tc.SetDeadline(time.Now().Add(srv.opts.CommandTimeout))
-		if err := tc.HandshakeContext(ctx); err != nil {
-			srv.log.Info("TLS handshake failed", "remote", remote, "error", err)
-			conn.Close()
-			return
-		}
-		tc.SetDeadline(time.Time{})
-		s.conn, s.tls = tc, true
+	s := &session{srv: srv, conn: ls.Conn, tls: ls.TLS, id: ls.ID, remote: ls.Remote, ipRange: ls.Range, settings: ls.Settings, security: security}
+	if ls.Settings.Bool("LogSMTPConversations") && srv.convLog != nil {
+		s.log = srv.convLog.With("session", ls.ID, "remote", ls.Remote.String())
 	}
 	s.r = bufio.NewReaderSize(s.conn, 4096)
 	s.w = bufio.NewWriterSize(s.conn, 4096)
