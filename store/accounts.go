@@ -212,6 +212,7 @@ func (s *Store) ImportAccount(ctx context.Context, a Account, encryption int, st
 }
 
 func (s *Store) insertAccount(ctx context.Context, a Account, hash string) (Account, error) {
+	defer s.invalidateOwners() // after the commit (lookup_cache.go)
 	a.CreatedAt = s.unix()
 	a.passwordHash = hash
 	err := s.tx(ctx, func(tx *sql.Tx) error {
@@ -252,10 +253,14 @@ func (s *Store) insertAccount(ctx context.Context, a Account, hash string) (Acco
 	return a, nil
 }
 
-// Account returns an account by id.
+// Account returns an account by id. The statement is prepared (on the
+// pool, never inside a transaction): local delivery reads the account of
+// every recipient.
 func (s *Store) Account(ctx context.Context, id int64) (Account, error) {
-	return scanAccount(s.queryRow(ctx, s.db, "SELECT "+accountColumns+" FROM accounts WHERE id = ?", id))
+	return scanAccount(s.queryRowPrepared(ctx, s.db, accountByIDQuery, id))
 }
+
+const accountByIDQuery = "SELECT " + accountColumns + " FROM accounts WHERE id = ?"
 
 // AccountByAddress finds an account by its address, also when the address
 // is written with one of the domain's alias names.
@@ -334,6 +339,7 @@ func likeEscape(s string) string {
 
 // UpdateAccount saves an account's settings (not its address or password).
 func (s *Store) UpdateAccount(ctx context.Context, a Account) error {
+	defer s.invalidateOwners() // after the commit (lookup_cache.go)
 	if err := a.validate(); err != nil {
 		return err
 	}
@@ -451,6 +457,7 @@ var dummyHash, _ = password.Hash("mailwright-no-such-account")
 
 // DeleteAccount deletes an account with its folders, messages and files.
 func (s *Store) DeleteAccount(ctx context.Context, id int64) error {
+	defer s.invalidateOwners() // after the commit (lookup_cache.go)
 	a, err := s.Account(ctx, id)
 	if err != nil {
 		return err

@@ -39,6 +39,7 @@ func (a *Alias) validate() error {
 
 // CreateAlias adds an alias in the domain its address names.
 func (s *Store) CreateAlias(ctx context.Context, a Alias) (Alias, error) {
+	defer s.invalidateOwners() // after the commit (lookup_cache.go)
 	if _, _, err := SplitAddress("address", a.Address); err != nil {
 		return Alias{}, err
 	}
@@ -97,6 +98,7 @@ func (s *Store) Aliases(ctx context.Context, domainID int64) ([]Alias, error) {
 
 // UpdateAlias changes an alias's target and state (not its address).
 func (s *Store) UpdateAlias(ctx context.Context, a Alias) error {
+	defer s.invalidateOwners() // after the commit (lookup_cache.go)
 	current, err := s.Alias(ctx, a.ID)
 	if err != nil {
 		return err
@@ -113,6 +115,7 @@ func (s *Store) UpdateAlias(ctx context.Context, a Alias) error {
 
 // DeleteAlias deletes an alias and frees its address.
 func (s *Store) DeleteAlias(ctx context.Context, id int64) error {
+	defer s.invalidateOwners() // after the commit (lookup_cache.go)
 	a, err := s.Alias(ctx, id)
 	if err != nil {
 		return err

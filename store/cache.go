@@ -107,10 +107,16 @@ func (c *cache) store(k cacheKind, generation uint64, value any, now time.Time) 
 // cacheTTL is how long kind k is kept under the settings given; 0 when the
 // cache is off.
 func cacheTTL(settings Settings, k cacheKind) time.Duration {
+	return settingTTL(settings, ttlSetting[k])
+}
+
+// settingTTL is the TTL the setting name gives under the settings; 0 when
+// the cache is off.
+func settingTTL(settings Settings, name string) time.Duration {
 	if !settings.Bool(settingCacheEnabled) {
 		return 0
 	}
-	return time.Duration(settings.Int(ttlSetting[k])) * time.Second
+	return time.Duration(settings.Int(name)) * time.Second
 }
 
 // cachedSettings returns the settings, from the cache when it holds a copy

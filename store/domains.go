@@ -71,6 +71,7 @@ func (d *Domain) validate() error {
 // CreateDomain adds a domain. Its name must contain a dot and must not be
 // the name or an alias name of another domain.
 func (s *Store) CreateDomain(ctx context.Context, d Domain) (Domain, error) {
+	defer s.invalidateDomains() // after the commit (lookup_cache.go)
 	if err := d.validate(); err != nil {
 		return Domain{}, err
 	}
@@ -131,8 +132,15 @@ func (s *Store) Domain(ctx context.Context, id int64) (Domain, error) {
 // DomainByName finds the domain a name belongs to: its primary name or one
 // of its domain aliases.
 func (s *Store) DomainByName(ctx context.Context, name string) (Domain, error) {
-	return scanDomain(s.queryRow(ctx, s.db,
-		"SELECT "+domainColumns+" FROM domains WHERE id = (SELECT domain_id FROM domain_names WHERE name_lower = ?)", Lower(name)))
+	found, err := s.DomainsByNames(ctx, []string{name})
+	if err != nil {
+		return Domain{}, err
+	}
+	d, ok := found[Lower(name)]
+	if !ok {
+		return Domain{}, ErrNotFound
+	}
+	return d, nil
 }
 
 // Domains lists all domains by name.
@@ -156,6 +164,7 @@ func (s *Store) Domains(ctx context.Context) ([]Domain, error) {
 // UpdateDomain saves a domain's settings. The name can change only in case:
 // the accounts' addresses and their message directories are named after it.
 func (s *Store) UpdateDomain(ctx context.Context, d Domain) error {
+	defer s.invalidateDomains() // after the commit (lookup_cache.go)
 	if err := d.validate(); err != nil {
 		return err
 	}
@@ -186,6 +195,7 @@ func (s *Store) UpdateDomain(ctx context.Context, d Domain) error {
 // their folders and messages, aliases, distribution lists, and the message
 // files on disk.
 func (s *Store) DeleteDomain(ctx context.Context, id int64) error {
+	defer s.invalidateDomains() // after the commit (lookup_cache.go)
 	d, err := s.Domain(ctx, id)
 	if err != nil {
 		return err
@@ -276,6 +286,7 @@ type DomainAlias struct {
 // AddDomainAlias gives a domain another name. A name belongs to one domain
 // only and never equals a domain's primary name.
 func (s *Store) AddDomainAlias(ctx context.Context, domainID int64, name string) (DomainAlias, error) {
+	defer s.invalidateDomains() // after the commit (lookup_cache.go)
 	if err := ValidateDomainName("name", name); err != nil {
 		return DomainAlias{}, err
 	}
@@ -321,6 +332,7 @@ func (s *Store) DomainAliases(ctx context.Context, domainID int64) ([]DomainAlia
 
 // RemoveDomainAlias removes one of a domain's other names.
 func (s *Store) RemoveDomainAlias(ctx context.Context, id int64) error {
+	defer s.invalidateDomains() // after the commit (lookup_cache.go)
 	return s.deleteOne(ctx, "DELETE FROM domain_names WHERE id = ? AND is_primary = 0", id)
 }
 

@@ -83,29 +83,6 @@ func (s *Store) notifyFolders(folderIDs ...int64) {
 	}
 }
 
-// watching reports whether any folder is watched, so that a writer that
-// must look up which folder it changed can skip the query.
-func (s *Store) watching() bool {
-	w := s.watchers()
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return len(w.byFolder) > 0
-}
-
-// notifyDelivery wakes the watchers of the INBOX that DeliverLocal has
-// just put recipient recipientID's message in.
-func (s *Store) notifyDelivery(ctx context.Context, recipientID int64) {
-	if !s.watching() {
-		return
-	}
-	var inbox int64
-	err := s.queryRow(ctx, s.db, "SELECT f.id FROM message_recipients r JOIN imap_folders f ON f.account_id = r.local_account_id AND f.parent_id = 0 AND f.name = 'INBOX' WHERE r.id = ?",
-		recipientID).Scan(&inbox)
-	if err == nil {
-		s.notifyFolders(inbox)
-	}
-}
-
 // touchFoldersOfMessages moves on the version (change_count) of the
 // folders holding an account's stored messages with these ids, in the
 // caller's transaction, and returns the folders' ids for notifyFolders.

@@ -52,6 +52,7 @@ func (l *List) validate() error {
 
 // CreateList adds a distribution list in the domain its address names.
 func (s *Store) CreateList(ctx context.Context, l List) (List, error) {
+	defer s.invalidateOwners() // after the commit (lookup_cache.go)
 	if _, _, err := SplitAddress("address", l.Address); err != nil {
 		return List{}, err
 	}
@@ -111,6 +112,7 @@ func (s *Store) Lists(ctx context.Context, domainID int64) ([]List, error) {
 
 // UpdateList saves a list's settings (not its address).
 func (s *Store) UpdateList(ctx context.Context, l List) error {
+	defer s.invalidateOwners() // after the commit (lookup_cache.go)
 	current, err := s.List(ctx, l.ID)
 	if err != nil {
 		return err
@@ -128,6 +130,7 @@ func (s *Store) UpdateList(ctx context.Context, l List) error {
 
 // DeleteList deletes a distribution list with its members.
 func (s *Store) DeleteList(ctx context.Context, id int64) error {
+	defer s.invalidateOwners() // after the commit (lookup_cache.go)
 	l, err := s.List(ctx, id)
 	if err != nil {
 		return err

@@ -45,8 +45,34 @@ const lookupChunk = 300
 // their domain's primary name (a domain alias name holds no addresses). The
 // result is keyed by the lower-cased address and leaves out the addresses
 // nothing owns.
+//
+// The owners are kept in the lookup cache (lookup_cache.go).
 func (s *Store) LocalAddresses(ctx context.Context, addresses []string) (map[string]LocalAddress, error) {
 	keys := distinctLower(addresses)
+	ttls, err := s.lookupTTLs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	hits, misses, generation := s.cachedOwners(keys, now, ttls)
+	out, err := s.localAddresses(ctx, misses)
+	if err != nil {
+		return nil, err
+	}
+	if ttls != (lookupTTLs{}) && len(misses) > 0 {
+		s.storeOwners(generation, misses, out, now)
+	}
+	for k, h := range hits {
+		if h.found {
+			out[k] = h.owner
+		}
+	}
+	return out, nil
+}
+
+// localAddresses is LocalAddresses without the cache, for lower-cased,
+// distinct addresses.
+func (s *Store) localAddresses(ctx context.Context, keys []string) (map[string]LocalAddress, error) {
 	out := make(map[string]LocalAddress, len(keys))
 	for chunk := range chunked(keys, lookupChunk) {
 		in := inPlaceholders(len(chunk))
@@ -79,8 +105,34 @@ func (s *Store) LocalAddresses(ctx context.Context, addresses []string) (map[str
 // DomainsByNames finds the domains that names belong to, as primary names or
 // domain alias names, in one query per 300 names. The result is keyed by the
 // lower-cased name asked for and leaves out names that are not local.
+//
+// The domains are kept in the lookup cache (lookup_cache.go).
 func (s *Store) DomainsByNames(ctx context.Context, names []string) (map[string]Domain, error) {
 	keys := distinctLower(names)
+	ttls, err := s.lookupTTLs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	hits, misses, generation := s.cachedDomains(keys, now, ttls.domain)
+	out, err := s.domainsByNames(ctx, misses)
+	if err != nil {
+		return nil, err
+	}
+	if ttls.domain > 0 && len(misses) > 0 {
+		s.storeDomains(generation, misses, out, now)
+	}
+	for k, h := range hits {
+		if h.found {
+			out[k] = h.domain
+		}
+	}
+	return out, nil
+}
+
+// domainsByNames is DomainsByNames without the cache, for lower-cased,
+// distinct names.
+func (s *Store) domainsByNames(ctx context.Context, keys []string) (map[string]Domain, error) {
 	out := make(map[string]Domain, len(keys))
 	for chunk := range chunked(keys, lookupChunk) {
 		query := "SELECT n.name_lower, " + prefixedDomainColumns + " FROM domain_names n JOIN domains d ON d.id = n.domain_id" +
@@ -136,9 +188,10 @@ func (s *Store) RoutesWithoutAddresses(ctx context.Context) ([]Route, error) {
 }
 
 // RouteForDomain returns the route a domain matches (see MatchRoute),
-// without its address list, or ErrNotFound.
+// without its address list, or ErrNotFound. The routes come through the
+// cache (CachedRoutes): the relay rules ask for every MAIL FROM and RCPT.
 func (s *Store) RouteForDomain(ctx context.Context, domain string) (Route, error) {
-	routes, err := s.RoutesWithoutAddresses(ctx)
+	routes, err := s.CachedRoutes(ctx)
 	if err != nil {
 		return Route{}, err
 	}

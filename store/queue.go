@@ -354,41 +354,13 @@ func (s *Store) DeliverLocal(ctx context.Context, messageID, recipientID int64, 
 	if err := messagefile.ValidateRel(rel); err != nil {
 		return invalid("path", "%v", err)
 	}
+	if err := s.prepareSettle(ctx); err != nil {
+		return fmt.Errorf("store: deliver queued message %d to recipient %d: %w", messageID, recipientID, err)
+	}
+	var inbox int64
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := s.exec(ctx, tx, "UPDATE message_recipients SET status = ?, last_reply = ? WHERE id = ? AND message_id = ? AND status = ?",
-			RecipientDelivered, "", recipientID, messageID, RecipientPending)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return errNothingPending
-		}
-		var accountID, receivedAt int64
-		err = s.queryRow(ctx, tx, "SELECT r.local_account_id, m.created_at FROM message_recipients r JOIN messages m ON m.id = r.message_id WHERE r.id = ? AND m.state = ?",
-			recipientID, MessageQueued).Scan(&accountID, &receivedAt)
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("queued message %d: %w", messageID, ErrNotFound)
-		}
-		if err != nil {
-			return err
-		}
-		if accountID == 0 {
-			return invalid("recipient", "recipient %d is not a local account", recipientID)
-		}
-		var inbox int64
-		err = s.queryRow(ctx, tx, "SELECT id FROM imap_folders WHERE account_id = ? AND parent_id = 0 AND name = 'INBOX'", accountID).Scan(&inbox)
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("the INBOX of account %d: %w", accountID, ErrNotFound)
-		}
-		if err != nil {
-			return err
-		}
-		// The internal date of a message that came by SMTP is when it was
-		// received (RFC 3501 2.3.3); new mail is \Recent.
-		_, err = s.addToFolderTx(ctx, tx, StoredMessage{AccountID: accountID, FolderID: inbox, Path: rel, Size: size,
-			Flags: FlagRecent, InternalDate: receivedAt})
+		var err error
+		inbox, err = s.deliverLocalTx(ctx, tx, messageID, recipientID, rel, size)
 		return err
 	})
 	if errors.Is(err, errNothingPending) {
@@ -397,8 +369,53 @@ func (s *Store) DeliverLocal(ctx context.Context, messageID, recipientID int64, 
 	if err != nil {
 		return fmt.Errorf("store: deliver queued message %d to recipient %d: %w", messageID, recipientID, err)
 	}
-	s.notifyDelivery(ctx, recipientID)
+	s.notifyFolders(inbox)
 	return nil
+}
+
+// deliverLocalTx is DeliverLocal in the caller's transaction, with its
+// statements prepared (prepareSettle), and returns the INBOX's id. When
+// the recipient is not pending the error is errNothingPending and nothing
+// was written; when the account or its INBOX is gone it wraps
+// ErrNotFound, and the recipient's status has been set to delivered in tx
+// (the caller rolls back or sets it to failed).
+func (s *Store) deliverLocalTx(ctx context.Context, tx *sql.Tx, messageID, recipientID int64, rel string, size int64) (int64, error) {
+	if err := messagefile.ValidateRel(rel); err != nil {
+		return 0, invalid("path", "%v", err)
+	}
+	res, err := s.execPrepared(ctx, tx, deliverStatusQuery, RecipientDelivered, "", recipientID, messageID, RecipientPending)
+	if err != nil {
+		return 0, err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return 0, err
+	} else if n == 0 {
+		return 0, errNothingPending
+	}
+	var accountID, receivedAt int64
+	err = s.queryRowPrepared(ctx, tx, deliverRecipientQuery, recipientID, MessageQueued).Scan(&accountID, &receivedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("queued message %d: %w", messageID, ErrNotFound)
+	}
+	if err != nil {
+		return 0, err
+	}
+	if accountID == 0 {
+		return 0, invalid("recipient", "recipient %d is not a local account", recipientID)
+	}
+	var inbox int64
+	err = s.queryRowPrepared(ctx, tx, deliverInboxQuery, accountID).Scan(&inbox)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("the INBOX of account %d: %w", accountID, ErrNotFound)
+	}
+	if err != nil {
+		return 0, err
+	}
+	// The internal date of a message that came by SMTP is when it was
+	// received (RFC 3501 2.3.3); new mail is \Recent.
+	_, err = s.addToFolderTx(ctx, tx, StoredMessage{AccountID: accountID, FolderID: inbox, Path: rel, Size: size,
+		Flags: FlagRecent, InternalDate: receivedAt})
+	return inbox, err
 }
 
 // errNothingPending rolls DeliverLocal's transaction back when the
@@ -414,7 +431,7 @@ func (s *Store) addToFolderTx(ctx context.Context, tx *sql.Tx, m StoredMessage) 
 	if err := messagefile.ValidateRel(m.Path); err != nil {
 		return StoredMessage{}, invalid("path", "%v", err)
 	}
-	res, err := s.exec(ctx, tx, "UPDATE imap_folders SET uid_next = uid_next + 1 WHERE id = ? AND account_id = ?", m.FolderID, m.AccountID)
+	res, err := s.execIfPrepared(ctx, tx, folderNextUIDQuery, m.FolderID, m.AccountID)
 	if err != nil {
 		return StoredMessage{}, err
 	}
@@ -422,13 +439,11 @@ func (s *Store) addToFolderTx(ctx context.Context, tx *sql.Tx, m StoredMessage) 
 		return StoredMessage{}, invalid("folder_id", "the account has no folder with id %d", m.FolderID)
 	}
 	var next int64
-	if err := s.queryRow(ctx, tx, "SELECT uid_next FROM imap_folders WHERE id = ?", m.FolderID).Scan(&next); err != nil {
+	if err := s.queryRowIfPrepared(ctx, tx, folderUIDQuery, m.FolderID).Scan(&next); err != nil {
 		return StoredMessage{}, err
 	}
 	m.UID = uint32(next - 1)
-	m.ID, err = s.dialect.insert(ctx, tx, "messages",
-		[]string{"account_id", "folder_id", "uid", "state", "path", "size", "flags", "from_address", "internal_date", "created_at",
-			"next_try_at", "try_count", "locked_by", "locked_until"},
+	m.ID, err = s.insertPrepared(ctx, tx, "messages", queuedMessageColumns,
 		m.AccountID, m.FolderID, int64(m.UID), MessageStored, m.Path, m.Size, m.Flags, "", m.InternalDate, s.unix(), 0, 0, "", 0)
 	if err != nil {
 		return StoredMessage{}, err
@@ -568,6 +583,23 @@ type Settlement struct {
 	// ErrRecipientsFailed: the caller queues the bounce with the removal
 	// (FinishQueuedAndEnqueue).
 	KeepIfFailed bool
+	// Deliveries put local recipients' copies into their INBOXes, as
+	// DeliverLocal does, before the outcomes are recorded: each mailbox
+	// row and its recipient's status commit with the rest of the round.
+	Deliveries []LocalDelivery
+}
+
+// LocalDelivery is a local recipient's copy of a queued message: the
+// mailbox file Path of Size bytes, already durable (its directory's fsync
+// included) when SettleQueued is called.
+type LocalDelivery struct {
+	RecipientID int64
+	Path        string
+	Size        int64
+	// GoneReply is the reply the recipient fails with when its account or
+	// its INBOX no longer exists; the file is then listed in the result's
+	// Undelivered, for the caller to remove after the commit.
+	GoneReply string
 }
 
 // SettleResult is what SettleQueued did with one settlement: Path is the
@@ -578,6 +610,16 @@ type Settlement struct {
 type SettleResult struct {
 	Path string
 	Err  error
+	// Undelivered are the mailbox files of Deliveries whose account or
+	// INBOX was gone: nothing refers to them.
+	Undelivered []string
+	// Delivered are the recipients of Deliveries put into an INBOX by
+	// this settlement (not those found settled already).
+	Delivered []int64
+
+	// inboxes are the folders the deliveries went to, whose watchers are
+	// woken after the commit.
+	inboxes []int64
 }
 
 // ErrRecipientsFailed is SettleQueued's result for a settlement with
@@ -619,6 +661,7 @@ func (s *Store) SettleQueued(ctx context.Context, settlements []Settlement) ([]S
 		if err != nil {
 			return nil, fmt.Errorf("store: settle queued message %d: %w", settlements[0].MessageID, err)
 		}
+		s.notifyInboxes(results)
 		return results, nil
 	}
 	var first error
@@ -635,7 +678,20 @@ func (s *Store) SettleQueued(ctx context.Context, settlements []Settlement) ([]S
 			}
 		}
 	}
+	s.notifyInboxes(results)
 	return results, first
+}
+
+// notifyInboxes wakes the watchers of the INBOXes that committed
+// settlements delivered to.
+func (s *Store) notifyInboxes(results []SettleResult) {
+	var inboxes []int64
+	for _, r := range results {
+		inboxes = append(inboxes, r.inboxes...)
+	}
+	if len(inboxes) > 0 {
+		s.notifyFolders(inboxes...)
+	}
 }
 
 // The statements of a settlement.
@@ -645,6 +701,12 @@ const (
 	settleStatusQuery           = "SELECT status FROM message_recipients WHERE message_id = ? AND status <> ?"
 	settleDeleteRecipientsQuery = "DELETE FROM message_recipients WHERE message_id = ?"
 	settleDeleteMessageQuery    = "DELETE FROM messages WHERE id = ? AND state = ?"
+	deliverStatusQuery          = "UPDATE message_recipients SET status = ?, last_reply = ? WHERE id = ? AND message_id = ? AND status = ?"
+	deliverRecipientQuery       = "SELECT r.local_account_id, m.created_at FROM message_recipients r JOIN messages m ON m.id = r.message_id WHERE r.id = ? AND m.state = ?"
+	deliverInboxQuery           = "SELECT id FROM imap_folders WHERE account_id = ? AND parent_id = 0 AND name = 'INBOX'"
+	deliverGoneQuery            = "UPDATE message_recipients SET status = ?, last_reply = ? WHERE id = ? AND message_id = ?"
+	folderNextUIDQuery          = "UPDATE imap_folders SET uid_next = uid_next + 1 WHERE id = ? AND account_id = ?"
+	folderUIDQuery              = "SELECT uid_next FROM imap_folders WHERE id = ?"
 )
 
 // prepareSettle prepares the statements of a settlement before its
@@ -652,7 +714,9 @@ const (
 // inside the transaction, holding SQLite's write lock, could wait for
 // connections that wait for that lock.
 func (s *Store) prepareSettle(ctx context.Context) error {
-	for _, q := range []string{settleOutcomeQuery, settlePathQuery, settleStatusQuery, settleDeleteRecipientsQuery, settleDeleteMessageQuery} {
+	for _, q := range []string{settleOutcomeQuery, settlePathQuery, settleStatusQuery, settleDeleteRecipientsQuery, settleDeleteMessageQuery,
+		deliverStatusQuery, deliverRecipientQuery, deliverInboxQuery, deliverGoneQuery, folderNextUIDQuery, folderUIDQuery,
+		s.dialect.insertQuery("messages", queuedMessageColumns)} {
 		if _, err := s.prepared(ctx, q); err != nil {
 			return err
 		}
@@ -664,6 +728,31 @@ func (s *Store) prepareSettle(ctx context.Context) error {
 // error fails the transaction; the result's says what became of the
 // message.
 func (s *Store) settleTx(ctx context.Context, tx *sql.Tx, st Settlement) (SettleResult, error) {
+	var delivered SettleResult
+	for _, d := range st.Deliveries {
+		inbox, err := s.deliverLocalTx(ctx, tx, st.MessageID, d.RecipientID, d.Path, d.Size)
+		switch {
+		case errors.Is(err, errNothingPending):
+		case errors.Is(err, ErrNotFound):
+			if _, err := s.execPrepared(ctx, tx, deliverGoneQuery, RecipientFailed, d.GoneReply, d.RecipientID, st.MessageID); err != nil {
+				return SettleResult{}, err
+			}
+			delivered.Undelivered = append(delivered.Undelivered, d.Path)
+		case err != nil:
+			return SettleResult{}, err
+		default:
+			delivered.Delivered = append(delivered.Delivered, d.RecipientID)
+			delivered.inboxes = append(delivered.inboxes, inbox)
+		}
+	}
+	res, err := s.settleOutcomesTx(ctx, tx, st)
+	res.Undelivered, res.Delivered, res.inboxes = delivered.Undelivered, delivered.Delivered, delivered.inboxes
+	return res, err
+}
+
+// settleOutcomesTx is settleTx after the deliveries: the outcomes, and the
+// removal.
+func (s *Store) settleOutcomesTx(ctx context.Context, tx *sql.Tx, st Settlement) (SettleResult, error) {
 	for _, o := range st.Outcomes {
 		_, err := s.execPrepared(ctx, tx, settleOutcomeQuery,
 			o.Status, o.Reply, o.RecipientID, st.MessageID, RecipientPending)
@@ -769,7 +858,9 @@ func (s *Store) deleteQueuedRows(ctx context.Context, tx *sql.Tx, messageID int6
 // dueQueuedIDs returns up to limit ids of queued messages that are due at
 // now and not leased, oldest due first.
 func (s *Store) dueQueuedIDs(ctx context.Context, now int64, limit int) ([]int64, error) {
-	rows, err := s.query(ctx, s.db, s.dialect.Page(
+	// Prepared: one text per limit, and the queue asks with a few limits
+	// only (its number of workers).
+	rows, err := s.queryPrepared(ctx, s.db, s.dialect.Page(
 		"SELECT id FROM messages WHERE state = ? AND next_try_at <= ? AND locked_until < ? ORDER BY next_try_at, id", limit, 0),
 		MessageQueued, now, now)
 	if err != nil {

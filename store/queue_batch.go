@@ -40,6 +40,28 @@ func (s *Store) insertPrepared(ctx context.Context, tx *sql.Tx, table string, co
 	return id, err
 }
 
+// execIfPrepared runs query in tx with its prepared statement when there
+// is one already, else unprepared while a goroutine that holds nothing
+// prepares it for the next time (see insertPrepared for why not inside
+// tx): for statements of transactions that may come before any
+// prepareSettle.
+func (s *Store) execIfPrepared(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
+	if _, ok := s.statements.Load(query); !ok {
+		go func() { _, _ = s.prepared(context.WithoutCancel(ctx), query) }()
+		return s.exec(ctx, tx, query, args...)
+	}
+	return s.execPrepared(ctx, tx, query, args...)
+}
+
+// queryRowIfPrepared is execIfPrepared for a query of one row.
+func (s *Store) queryRowIfPrepared(ctx context.Context, tx *sql.Tx, query string, args ...any) rowScanner {
+	if _, ok := s.statements.Load(query); !ok {
+		go func() { _, _ = s.prepared(context.WithoutCancel(ctx), query) }()
+		return s.queryRow(ctx, tx, query, args...)
+	}
+	return s.queryRowPrepared(ctx, tx, query, args...)
+}
+
 // The columns enqueueTx inserts.
 var (
 	queuedMessageColumns = []string{"account_id", "folder_id", "uid", "state", "path", "size", "flags", "from_address", "internal_date", "created_at",

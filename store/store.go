@@ -49,6 +49,9 @@ type Store struct {
 	files   *messagefile.Store
 	now     func() time.Time
 	cache   *cache // objects hot paths read again and again (cache.go)
+	// lookups holds recipient resolution's domains and address owners
+	// (lookup_cache.go).
+	lookups lookupCache
 	// statements holds the queue's hot statements, prepared once
 	// (prepared, queue.go): query text → *sql.Stmt.
 	statements sync.Map

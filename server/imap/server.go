@@ -113,8 +113,10 @@ func (srv *Server) handleConn(ctx context.Context, conn net.Conn, security store
 	if ls.Settings.Bool("LogIMAPConversations") && srv.convLog != nil {
 		s.log = srv.convLog.With("session", ls.ID, "remote", ls.Remote.String())
 	}
-	s.r = bufio.NewReaderSize(s.conn, 16*1024)
-	s.w = bufio.NewWriterSize(listener.DeadlineWriter{Conn: s.conn, Timeout: srv.opts.IdleTimeout}, 32*1024)
+	// Small buffers: most connections sit in IDLE, and a longer line or a
+	// large literal is read and written in pieces anyway.
+	s.r = bufio.NewReaderSize(s.conn, 4096)
+	s.w = bufio.NewWriterSize(listener.DeadlineWriter{Conn: s.conn, Timeout: srv.opts.IdleTimeout}, 4096)
 	// The TCP connection itself, not s.conn, which STARTTLS replaces: a
 	// deadline on it ends a read through TLS too.
 	stop := context.AfterFunc(ctx, func() { conn.SetReadDeadline(time.Now()) })

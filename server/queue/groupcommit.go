@@ -8,8 +8,9 @@ import (
 )
 
 // Group commit of the workers' settlements: a worker that has settled a
-// message — its recipients' outcomes, and its removal when none is left
-// pending — hands the settlement to the pool's committer, which commits
+// message — its local recipients' copies (mailbox files written, to go
+// into their INBOXes), its other recipients' outcomes, and its removal
+// when none is left pending — hands the settlement to the pool's committer, which commits
 // whatever is waiting in one transaction (store.SettleQueued) and then
 // runs what each settlement asked to be done after its commit (removing
 // the queue file, logging, queueing a bounce). Under load one commit, and
@@ -115,8 +116,33 @@ func (g *groupCommitter) run() {
 	}
 }
 
-// commit runs one round and then what each request asked for.
+// commit runs one round and then what each request asked for. The
+// directories of the round's mailbox files are fsynced first, each once,
+// so that no row commits that names a file whose name a crash could take
+// away; if that fails, the settlements with copies fail (their next try
+// finds the files and syncs again) and the others go on.
 func (g *groupCommitter) commit(round []settleRequest) {
+	var copies []string
+	for _, r := range round {
+		for _, d := range r.settlement.Deliveries {
+			copies = append(copies, d.Path)
+		}
+	}
+	if err := g.st.Files().SyncDirs(copies...); err != nil {
+		var rest []settleRequest
+		for _, r := range round {
+			if len(r.settlement.Deliveries) == 0 {
+				rest = append(rest, r)
+				continue
+			}
+			r.then(store.SettleResult{}, err)
+			g.inFlight.Done()
+		}
+		round = rest
+		if len(round) == 0 {
+			return
+		}
+	}
 	settlements := make([]store.Settlement, len(round))
 	for i, r := range round {
 		settlements[i] = r.settlement

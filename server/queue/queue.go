@@ -19,9 +19,11 @@
 // recipient's mailbox file is its own copy, written atomically under a
 // name derived from the queue row and the recipient (localFileID), so a
 // retry after a crash between the write and the commit finds the complete
-// file already there and uses it; and store.DeliverLocal marks the
-// recipient delivered in the same transaction that adds the mailbox row,
-// and does nothing for a recipient that is no longer pending. A bounce is
+// file already there and uses it; and the settlement of the attempt
+// (store.SettleQueued with its LocalDelivery, in the round of the group
+// commit, after the fsync of the file's directory) marks the recipient
+// delivered in the same transaction that adds the mailbox row, and does
+// nothing for a recipient that is no longer pending. A bounce is
 // queued in the transaction that removes the bounced message from the
 // queue (bouncequeue.go), so it too is sent once.
 //

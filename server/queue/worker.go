@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -95,6 +96,7 @@ func (q *Queue) deliver(ctx context.Context, p *workerPool, lease *leaseKeeper, 
 	send := lease.ctx
 	var retry error
 	var remote []store.QueuedRecipient
+	var copies []localCopy
 	unavailableLogged := false
 	for _, r := range m.Recipients {
 		if r.Status != store.RecipientPending {
@@ -117,9 +119,13 @@ func (q *Queue) deliver(ctx context.Context, p *workerPool, lease *leaseKeeper, 
 			}
 			continue
 		}
-		if err := q.deliverLocal(work, log, m, r, addDeliveredTo == "1"); err != nil {
+		c, err := q.deliverLocal(work, log, m, r, addDeliveredTo == "1")
+		if err != nil {
 			log.Error("local delivery failed; will retry", "recipient", r.Address, "err", err)
 			retry = err
+		}
+		if c != nil {
+			copies = append(copies, *c)
 		}
 	}
 	var outcomes []store.RecipientOutcome
@@ -136,17 +142,17 @@ func (q *Queue) deliver(ctx context.Context, p *workerPool, lease *leaseKeeper, 
 		// Another worker holds the message now and finishes it; what this
 		// one found is kept all the same, so it is not sent again.
 		log.Warn("lost the lease of a message while delivering it")
-		q.record(work, log, p, m, outcomes)
+		q.record(work, log, p, m, outcomes, copies)
 		return
 	}
 	if ctx.Err() != nil {
-		if err := q.record(work, log, p, m, outcomes); err != nil && retry == nil {
+		if err := q.record(work, log, p, m, outcomes, copies); err != nil && retry == nil {
 			retry = err
 		}
 		q.release(work, log, m, retry)
 		return
 	}
-	q.settle(work, log, p, m, outcomes, deferred, retry)
+	q.settle(work, log, p, m, outcomes, copies, deferred, retry)
 }
 
 // settle ends an attempt at m that was not cut short, with the outcomes
@@ -157,7 +163,7 @@ func (q *Queue) deliver(ctx context.Context, p *workerPool, lease *leaseKeeper, 
 // — its try count one up, due after the shortest wait among them — else
 // it leaves the queue with its bounce, the outcomes recorded in the same
 // transaction (finishSettled).
-func (q *Queue) settle(ctx context.Context, log *slog.Logger, p *workerPool, m store.QueuedMessage, outcomes []store.RecipientOutcome, deferred []deferredRecipient, retry error) {
+func (q *Queue) settle(ctx context.Context, log *slog.Logger, p *workerPool, m store.QueuedMessage, outcomes []store.RecipientOutcome, copies []localCopy, deferred []deferredRecipient, retry error) {
 	tries := m.TryCount + 1
 	var waiting []deferredRecipient
 	for _, d := range deferred {
@@ -172,10 +178,10 @@ func (q *Queue) settle(ctx context.Context, log *slog.Logger, p *workerPool, m s
 		}
 	}
 	if len(waiting) == 0 && retry == nil {
-		q.finishSettled(ctx, log, p, m, outcomes)
+		q.finishSettled(ctx, log, p, m, outcomes, copies)
 		return
 	}
-	if err := q.record(ctx, log, p, m, outcomes); err != nil && retry == nil {
+	if err := q.record(ctx, log, p, m, outcomes, copies); err != nil && retry == nil {
 		retry = err
 	}
 	delay := time.Duration(-1)
@@ -203,15 +209,16 @@ func (q *Queue) settle(ctx context.Context, log *slog.Logger, p *workerPool, m s
 	}
 }
 
-// finishSettled records the outcomes of m's last attempt and removes m
-// from the queue, in a transaction shared with other workers
-// (groupCommitter), then removes its file. It does not wait for the
-// commit. When a recipient of m failed and there is a sender to tell, the
-// outcomes are committed and m is removed by finish, which queues the
-// bounce with the removal.
-func (q *Queue) finishSettled(ctx context.Context, log *slog.Logger, p *workerPool, m store.QueuedMessage, outcomes []store.RecipientOutcome) {
+// finishSettled records the outcomes of m's last attempt, puts its local
+// copies into their INBOXes and removes m from the queue, in a
+// transaction shared with other workers (groupCommitter), then removes
+// its file. It does not wait for the commit. When a recipient of m failed
+// and there is a sender to tell, the outcomes are committed and m is
+// removed by finish, which queues the bounce with the removal.
+func (q *Queue) finishSettled(ctx context.Context, log *slog.Logger, p *workerPool, m store.QueuedMessage, outcomes []store.RecipientOutcome, copies []localCopy) {
 	g := p.committer
-	g.submit(store.Settlement{MessageID: m.ID, Outcomes: outcomes, Finish: true, KeepIfFailed: m.From != ""}, func(res store.SettleResult, err error) {
+	s := store.Settlement{MessageID: m.ID, Outcomes: outcomes, Deliveries: deliveries(copies), Finish: true, KeepIfFailed: m.From != ""}
+	g.submit(s, func(res store.SettleResult, err error) {
 		if err != nil {
 			// Nothing of the attempt is recorded: the next try sends
 			// again (at least once), after the wait for this server's
@@ -221,6 +228,7 @@ func (q *Queue) finishSettled(ctx context.Context, log *slog.Logger, p *workerPo
 			return
 		}
 		logOutcomes(log, m, outcomes)
+		q.afterDeliveries(log, copies, res)
 		switch {
 		case res.Err == nil:
 			if err := q.files.Remove(res.Path); err != nil {
@@ -236,18 +244,57 @@ func (q *Queue) finishSettled(ctx context.Context, log *slog.Logger, p *workerPo
 	})
 }
 
-// record stores outcomes of an attempt at m that does not finish it, and
-// logs those that settle a recipient.
-func (q *Queue) record(ctx context.Context, log *slog.Logger, p *workerPool, m store.QueuedMessage, outcomes []store.RecipientOutcome) error {
-	if len(outcomes) == 0 {
+// record stores outcomes and local copies of an attempt at m that does
+// not finish it, and logs those that settle a recipient.
+func (q *Queue) record(ctx context.Context, log *slog.Logger, p *workerPool, m store.QueuedMessage, outcomes []store.RecipientOutcome, copies []localCopy) error {
+	if len(outcomes) == 0 && len(copies) == 0 {
 		return nil
 	}
-	if _, err := p.committer.settle(store.Settlement{MessageID: m.ID, Outcomes: outcomes}); err != nil {
+	res, err := p.committer.settle(store.Settlement{MessageID: m.ID, Outcomes: outcomes, Deliveries: deliveries(copies)})
+	if err != nil {
 		log.Error("recording the outcomes of a delivery attempt", "err", err)
 		return err
 	}
 	logOutcomes(log, m, outcomes)
+	q.afterDeliveries(log, copies, res)
 	return nil
+}
+
+// localCopy is a local recipient's mailbox file, written, waiting for the
+// settlement that puts it into the INBOX.
+type localCopy struct {
+	delivery  store.LocalDelivery
+	recipient string // address
+	account   string // address
+}
+
+// deliveries are the copies as the settlement takes them.
+func deliveries(copies []localCopy) []store.LocalDelivery {
+	if len(copies) == 0 {
+		return nil
+	}
+	out := make([]store.LocalDelivery, len(copies))
+	for i, c := range copies {
+		out[i] = c.delivery
+	}
+	return out
+}
+
+// afterDeliveries logs what the committed settlement res did with the
+// copies and removes the files of those whose account or INBOX was gone.
+func (q *Queue) afterDeliveries(log *slog.Logger, copies []localCopy, res store.SettleResult) {
+	for _, c := range copies {
+		d := c.delivery
+		switch {
+		case slices.Contains(res.Delivered, d.RecipientID):
+			log.Info("message delivered", "recipient", c.recipient, "account", c.account, "size", d.Size, "path", d.Path)
+		case slices.Contains(res.Undelivered, d.Path):
+			if err := q.files.Remove(d.Path); err != nil {
+				log.Error("cannot remove an undelivered mailbox file", "path", d.Path, "err", err)
+			}
+			log.Info("delivery failed", "recipient", c.recipient, "reason", "the account or its INBOX no longer exists", "reply", d.GoneReply)
+		}
+	}
 }
 
 // release ends a worker's lease on m, for a retry after a delay when
@@ -313,9 +360,12 @@ func (k *leaseKeeper) stop() (store.QueuedMessage, bool) {
 	return k.m, k.lost
 }
 
-// deliverLocal puts the message into recipient r's INBOX. A temporary
-// problem is returned for a retry; a permanent one fails the recipient
-// (and the sender hears of it from the bounce finish sends).
+// deliverLocal writes recipient r's copy of the message, for the
+// settlement of the attempt to put into the INBOX (store.LocalDelivery,
+// committed with other workers' settlements by the groupCommitter, which
+// fsyncs the copy's directory first). A temporary problem is returned for
+// a retry; a permanent one fails the recipient (and the sender hears of
+// it from the bounce finish sends), and there is no copy.
 //
 // The mailbox file is the recipient's own copy: the delivery headers
 // (deliveryHeaders) and then the queue file's bytes, written durably
@@ -324,17 +374,17 @@ func (k *leaseKeeper) stop() (store.QueuedMessage, bool) {
 // which a crash or a failed commit stopped before its row; Write is
 // atomic, so it is complete, and it is used as it is — its quota check
 // was passed when it was written.
-func (q *Queue) deliverLocal(ctx context.Context, log *slog.Logger, m store.QueuedMessage, r store.QueuedRecipient, addDeliveredTo bool) error {
+func (q *Queue) deliverLocal(ctx context.Context, log *slog.Logger, m store.QueuedMessage, r store.QueuedRecipient, addDeliveredTo bool) (*localCopy, error) {
 	account, err := q.st.Account(ctx, r.AccountID)
 	if errors.Is(err, store.ErrNotFound) {
-		return q.fail(ctx, log, m, r, replyAccountGone)
+		return nil, q.fail(ctx, log, m, r, replyAccountGone)
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	rel, err := store.AccountMessagePath(account.Address, localFileID(m, r))
 	if err != nil {
-		return q.fail(ctx, log, m, r, "550 5.1.3 the recipient's address cannot be stored: "+err.Error())
+		return nil, q.fail(ctx, log, m, r, "550 5.1.3 the recipient's address cannot be stored: "+err.Error())
 	}
 	size, err := q.fileSize(rel)
 	switch {
@@ -342,34 +392,25 @@ func (q *Queue) deliverLocal(ctx context.Context, log *slog.Logger, m store.Queu
 		headers := deliveryHeaders(m.From, account.Address, addDeliveredTo)
 		full, err := q.overQuota(ctx, account, int64(len(headers))+m.Size)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if full {
-			return q.fail(ctx, log, m, r, replyInboxFull)
+			return nil, q.fail(ctx, log, m, r, replyInboxFull)
 		}
 		if size, err = q.writeMailboxFile(m.Path, rel, headers); err != nil {
-			return err
+			return nil, err
 		}
 	case err != nil:
-		return err
+		return nil, err
 	}
 	if testHookAfterMailboxFile != nil {
 		testHookAfterMailboxFile(rel)
 	}
-	err = q.st.DeliverLocal(ctx, m.ID, r.ID, rel, size)
-	if errors.Is(err, store.ErrNotFound) {
-		// The account or its INBOX went away: nothing refers to the file.
-		if rerr := q.files.Remove(rel); rerr != nil {
-			log.Error("cannot remove an undelivered mailbox file", "path", rel, "err", rerr)
-			return rerr
-		}
-		return q.fail(ctx, log, m, r, replyInboxGone)
-	}
-	if err != nil {
-		return err
-	}
-	log.Info("message delivered", "recipient", r.Address, "account", account.Address, "size", size, "path", rel)
-	return nil
+	return &localCopy{
+		delivery:  store.LocalDelivery{RecipientID: r.ID, Path: rel, Size: size, GoneReply: replyInboxGone},
+		recipient: r.Address,
+		account:   account.Address,
+	}, nil
 }
 
 // deliveryHeaders are the header fields final delivery puts before the
@@ -403,15 +444,17 @@ func (q *Queue) overQuota(ctx context.Context, account store.Account, size int64
 }
 
 // writeMailboxFile writes headers and then the bytes of the queue file
-// queued to the new mailbox file rel, durably, and returns its size. If
-// rel exists it is left as it is and its size returned.
+// queued to the new mailbox file rel, its content durable and its name
+// durable once its directory is fsynced (the settlement's round does
+// that), and returns its size. If rel exists it is left as it is and its
+// size returned.
 func (q *Queue) writeMailboxFile(queued, rel string, headers []byte) (int64, error) {
 	f, err := q.files.Open(queued)
 	if err != nil {
 		return 0, err
 	}
 	defer f.Close()
-	n, err := q.files.Write(rel, io.MultiReader(bytes.NewReader(headers), f))
+	n, err := q.files.WriteBeforeDirSync(rel, io.MultiReader(bytes.NewReader(headers), f))
 	if errors.Is(err, fs.ErrExist) {
 		// Another worker, whose lease on the message ran out, was first.
 		return q.fileSize(rel)

@@ -179,7 +179,7 @@ func (x *expansion) resolveOwner(ctx context.Context, owner store.LocalAddress, 
 // (manual: "550 Recipient not in route list").
 func (x *expansion) external(ctx context.Context, address, domain string) ([]Target, error) {
 	if !x.routesRead {
-		routes, err := x.store.RoutesWithoutAddresses(ctx)
+		routes, err := x.store.CachedRoutes(ctx)
 		if err != nil {
 			return nil, err
 		}
