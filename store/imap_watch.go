@@ -2,10 +2,8 @@ package store
 
 import (
 	"context"
-	"runtime"
 	"slices"
 	"sync"
-	"weak"
 )
 
 // Folder watches: how the IMAP sessions of this process learn at once that
@@ -15,37 +13,22 @@ import (
 // which lives in the database.
 
 // folderWatchers are one Store's watches: folder id → the channels of the
-// sessions watching it.
+// sessions watching it. The zero value is ready to use.
 type folderWatchers struct {
 	mu       sync.Mutex
 	byFolder map[int64]map[chan struct{}]struct{}
-}
-
-// watchRegistry holds each open Store's watches. The Store struct
-// (store.go) has no field for them, so they hang off a weak pointer to it
-// and go when it is collected.
-var watchRegistry sync.Map // weak.Pointer[Store] → *folderWatchers
-
-// watchers returns the Store's watches, made on first use.
-func (s *Store) watchers() *folderWatchers {
-	key := weak.Make(s)
-	if w, ok := watchRegistry.Load(key); ok {
-		return w.(*folderWatchers)
-	}
-	w, loaded := watchRegistry.LoadOrStore(key, &folderWatchers{byFolder: map[int64]map[chan struct{}]struct{}{}})
-	if !loaded {
-		runtime.AddCleanup(s, func(k weak.Pointer[Store]) { watchRegistry.Delete(k) }, key)
-	}
-	return w.(*folderWatchers)
 }
 
 // WatchFolder returns a channel that receives after every committed change
 // to the folder made through this Store (coalesced, never blocking the
 // writer), and a function that stops the watch.
 func (s *Store) WatchFolder(folderID int64) (<-chan struct{}, func()) {
-	w := s.watchers()
+	w := &s.watches
 	ch := make(chan struct{}, 1)
 	w.mu.Lock()
+	if w.byFolder == nil {
+		w.byFolder = map[int64]map[chan struct{}]struct{}{}
+	}
 	set := w.byFolder[folderID]
 	if set == nil {
 		set = map[chan struct{}]struct{}{}
@@ -70,7 +53,7 @@ func (s *Store) WatchFolder(folderID int64) (<-chan struct{}, func()) {
 // notifyFolders wakes the watchers of the folders. A watcher that has not
 // taken the last signal yet keeps it: one pending signal says "changed".
 func (s *Store) notifyFolders(folderIDs ...int64) {
-	w := s.watchers()
+	w := &s.watches
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, id := range folderIDs {

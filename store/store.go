@@ -58,6 +58,8 @@ type Store struct {
 	// queueWrites serializes the delivery queue's writes on SQLite
 	// (serializeQueueWrites, queue.go).
 	queueWrites sync.Mutex
+	// watches are the IMAP sessions' folder watches (imap_watch.go).
+	watches folderWatchers
 }
 
 // ErrNotFound is returned when the object asked for does not exist.
