@@ -85,7 +85,7 @@ func (s *session) cmdFetch(ctx context.Context, c *Command) {
 		var raw []byte
 		var msg *Message
 		if needFile {
-			raw, err = s.srv.store.ReadMessage(m.path)
+			raw, err = s.srv.store.ReadMessage(sel.path(m))
 			if err != nil {
 				// Expunged by another session since the last update.
 				s.srv.log.Warn("reading message for FETCH", "session", s.id, "uid", m.uid, "error", err)
@@ -144,7 +144,7 @@ func (s *session) appendFetchItem(buf []byte, it FetchItem, m *selectedMessage, 
 		return appendFlagList(buf, m.flagNames())
 	case "INTERNALDATE":
 		buf = append(buf, `INTERNALDATE "`...)
-		buf = m.date.AppendFormat(buf, internalDateLayout)
+		buf = m.internalDate().AppendFormat(buf, internalDateLayout)
 		return append(buf, '"')
 	case "RFC822.SIZE":
 		buf = append(buf, "RFC822.SIZE "...)
@@ -246,7 +246,7 @@ func (sel *selected) applyStored(updated []store.IMAPMessage) {
 	}
 	for i := range sel.msgs {
 		if u, ok := byUID[sel.msgs[i].uid]; ok {
-			sel.msgs[i].flags = u.Flags &^ store.FlagRecent
+			sel.msgs[i].flags = uint8(u.Flags &^ store.FlagRecent)
 			sel.msgs[i].keywords = u.Keywords
 		}
 	}

@@ -26,7 +26,7 @@ type searchResult struct {
 // messageMeta is what SEARCH and SORT know of a message without its file.
 func (sel *selected) messageMeta(i int) MessageMeta {
 	m := &sel.msgs[i]
-	return MessageMeta{Seq: uint32(i + 1), UID: m.uid, Flags: m.flagNames(), InternalDate: m.date, Size: m.size}
+	return MessageMeta{Seq: uint32(i + 1), UID: m.uid, Flags: m.flagNames(), InternalDate: m.internalDate(), Size: m.size}
 }
 
 // search evaluates key over the view. keepContent keeps each match's
@@ -47,7 +47,7 @@ func (s *session) search(key *SearchKey, keepContent, headerOnly bool) []searchR
 		}
 		var content []byte
 		if needContent || keepContent {
-			raw, err := s.srv.store.ReadMessage(m.path)
+			raw, err := s.srv.store.ReadMessage(sel.path(m))
 			if err != nil {
 				s.srv.log.Warn("reading message for SEARCH", "session", s.id, "uid", m.uid, "error", err)
 				continue

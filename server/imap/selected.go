@@ -23,6 +23,7 @@ type selected struct {
 	rights   string
 	readOnly bool
 	msgs     []selectedMessage
+	paths    string   // the messages' file paths, one after the other
 	keywords []string // keywords announced in FLAGS
 
 	watch          <-chan struct{}
@@ -32,24 +33,61 @@ type selected struct {
 	versionChecked time.Time
 }
 
-// selectedMessage is one message as the session last told the client.
+// selectedMessage is one message as the session last told the client. It
+// is kept small, as a session holds one for every message of its folder for
+// as long as it stays selected, idle or not: the internal date is in Unix
+// seconds, the flags (at most store.FlagRecent) in a byte and the file's
+// path is a slice of selected.paths: 56 bytes a message.
 type selectedMessage struct {
-	uid      uint32
-	flags    int // store.Flag*, without FlagRecent
-	keywords []string
-	recent   bool // \Recent for this session
-	size     int64
-	date     time.Time
-	path     string
+	uid     uint32
+	pathOff uint32 // the path is sel.paths[pathOff : pathOff+pathLen]
+	pathLen uint32
+	flags   uint8 // store.Flag*, without FlagRecent
+	recent  bool  // \Recent for this session
 	// expunged is set when another session expunged the message while
 	// the client may not be told (RFC 3501 7.4.1: not during FETCH, STORE
 	// and SEARCH); the message keeps its sequence number until then.
 	expunged bool
+	keywords []string
+	size     int64
+	date     int64 // internal date, Unix seconds (the store keeps seconds)
 }
 
-func newSelectedMessage(m store.IMAPMessage) selectedMessage {
-	return selectedMessage{uid: m.UID, flags: m.Flags &^ store.FlagRecent, keywords: m.Keywords,
-		recent: m.Recent, size: m.Size, date: m.InternalDate, path: m.Path}
+// newSelectedMessage is m's entry, its path at pathOff in selected.paths.
+func newSelectedMessage(m *store.IMAPMessage, pathOff int) selectedMessage {
+	return selectedMessage{uid: m.UID, pathOff: uint32(pathOff), pathLen: uint32(len(m.Path)),
+		flags: uint8(m.Flags &^ store.FlagRecent), keywords: m.Keywords,
+		recent: m.Recent, size: m.Size, date: m.InternalDate.Unix()}
+}
+
+// internalDate is the message's INTERNALDATE.
+func (m *selectedMessage) internalDate() time.Time { return time.Unix(m.date, 0) }
+
+// path is the message's file in the store.
+func (sel *selected) path(m *selectedMessage) string {
+	return sel.paths[m.pathOff : m.pathOff+m.pathLen]
+}
+
+// compactPaths rebuilds sel.paths from the messages still in the view once
+// most of it belongs to messages gone (a session that appends and expunges
+// for a long time would otherwise keep every path it ever saw).
+func (sel *selected) compactPaths() {
+	live := 0
+	for i := range sel.msgs {
+		live += int(sel.msgs[i].pathLen)
+	}
+	if live >= len(sel.paths)/2 {
+		return
+	}
+	var b strings.Builder
+	b.Grow(live)
+	for i := range sel.msgs {
+		m := &sel.msgs[i]
+		off := b.Len()
+		b.WriteString(sel.path(m))
+		m.pathOff = uint32(off)
+	}
+	sel.paths = b.String()
 }
 
 // flagBits are the stored system flags and their IMAP names, in the
@@ -70,7 +108,7 @@ var flagBits = []struct {
 func (m *selectedMessage) flagNames() []string {
 	var out []string
 	for _, f := range flagBits {
-		if m.flags&f.bit != 0 {
+		if int(m.flags)&f.bit != 0 {
 			out = append(out, f.name)
 		}
 	}
@@ -95,7 +133,7 @@ func appendFlagList(dst []byte, flags []string) []byte {
 // sameFlags says whether the stored state of a message equals what the
 // client was told.
 func sameFlags(m *selectedMessage, flags int, keywords []string) bool {
-	if m.flags != flags&^store.FlagRecent || len(m.keywords) != len(keywords) {
+	if int(m.flags) != flags&^store.FlagRecent || len(m.keywords) != len(keywords) {
 		return false
 	}
 	for _, k := range keywords {
@@ -231,9 +269,16 @@ func (s *session) cmdSelect(ctx context.Context, c *Command) {
 		sel.folder = f
 	}
 	sel.msgs = make([]selectedMessage, len(msgs))
+	pathBytes := 0
+	for i := range msgs {
+		pathBytes += len(msgs[i].Path)
+	}
+	var paths strings.Builder
+	paths.Grow(pathBytes)
 	recent, firstUnseen := 0, 0
 	for i, m := range msgs {
-		sel.msgs[i] = newSelectedMessage(m)
+		sel.msgs[i] = newSelectedMessage(&msgs[i], paths.Len())
+		paths.WriteString(m.Path)
 		sel.noteKeywords(m.Keywords)
 		if m.Recent {
 			recent++
@@ -242,6 +287,7 @@ func (s *session) cmdSelect(ctx context.Context, c *Command) {
 			firstUnseen = i + 1
 		}
 	}
+	sel.paths = paths.String()
 	uidNext := max(sel.folder.UIDNext, sel.maxUID()+1)
 
 	s.untagged("FLAGS " + string(appendFlagList(nil, sel.definedFlags())))
@@ -441,7 +487,7 @@ func (s *session) refresh(ctx context.Context) error {
 			continue
 		}
 		if !sameFlags(m, now.Flags, now.Keywords) {
-			m.flags, m.keywords = now.Flags&^store.FlagRecent, now.Keywords
+			m.flags, m.keywords = uint8(now.Flags&^store.FlagRecent), now.Keywords
 			line = append(line[:0], "* "...)
 			line = strconv.AppendInt(line, int64(i+1), 10)
 			line = append(line, " FETCH ("...)
@@ -453,11 +499,20 @@ func (s *session) refresh(ctx context.Context) error {
 	}
 	maxUID := sel.maxUID()
 	added := false
+	var paths strings.Builder
 	for i := range msgs {
 		if msgs[i].UID > maxUID {
-			sel.msgs = append(sel.msgs, newSelectedMessage(msgs[i]))
+			if !added {
+				paths.WriteString(sel.paths)
+			}
+			m := &msgs[i]
+			sel.msgs = append(sel.msgs, newSelectedMessage(m, paths.Len()))
+			paths.WriteString(m.Path)
 			added = true
 		}
+	}
+	if added {
+		sel.paths = paths.String()
 	}
 	if added {
 		recent := 0
@@ -486,6 +541,7 @@ func (s *session) reportExpunged() {
 	}
 	if found {
 		sel.msgs = slices.DeleteFunc(sel.msgs, func(m selectedMessage) bool { return m.expunged })
+		sel.compactPaths()
 	}
 }
 

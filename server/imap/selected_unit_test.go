@@ -161,3 +161,36 @@ func TestFlagNames(t *testing.T) {
 		t.Errorf("got %s, want %s", got, want)
 	}
 }
+
+func TestSelectedPathsSurviveCompaction(t *testing.T) {
+	sel := &selected{}
+	var want []string
+	for uid := uint32(1); uid <= 6; uid++ {
+		p := "example.org/user/" + string(rune('a'+uid)) + "/message.eml"
+		sel.msgs = append(sel.msgs, newSelectedMessage(&store.IMAPMessage{UID: uid, Path: p}, len(sel.paths)))
+		sel.paths += p
+		want = append(want, p)
+	}
+	// Four of six gone: the paths left are under half of sel.paths, which
+	// is rebuilt from them.
+	sel.markExpunged([]uint32{1, 2, 4, 6})
+	before := len(sel.paths)
+	sel.msgs = slices.DeleteFunc(sel.msgs, func(m selectedMessage) bool { return m.expunged })
+	sel.compactPaths()
+	if len(sel.paths) >= before {
+		t.Errorf("paths not compacted: %d bytes, was %d", len(sel.paths), before)
+	}
+	for i, wantPath := range []string{want[2], want[4]} {
+		if got := sel.path(&sel.msgs[i]); got != wantPath {
+			t.Errorf("message %d: path %q, want %q", i+1, got, wantPath)
+		}
+	}
+}
+
+func TestSelectedInternalDateIsSeconds(t *testing.T) {
+	date := time.Date(2026, 11, 25, 10, 30, 15, 0, time.UTC)
+	m := newSelectedMessage(&store.IMAPMessage{UID: 1, InternalDate: date}, 0)
+	if got := m.internalDate(); !got.Equal(date) {
+		t.Errorf("internal date %v, want %v", got, date)
+	}
+}

@@ -55,10 +55,10 @@ func storedResult(m *selectedMessage, mode StoreMode, bits int, keywords []strin
 				kw = append(kw, k)
 			}
 		}
-		return m.flags | bits, kw
+		return int(m.flags) | bits, kw
 	case StoreRemove:
 		kw := slices.DeleteFunc(slices.Clone(m.keywords), func(k string) bool { return containsFold(keywords, k) })
-		return m.flags &^ bits, kw
+		return int(m.flags) &^ bits, kw
 	}
 	return bits, keywords
 }
@@ -70,7 +70,7 @@ func (sel *selected) storeRightsMissing(idx []int, mode StoreMode, bits int, key
 	for _, i := range idx {
 		m := &sel.msgs[i]
 		newBits, newKeywords := storedResult(m, mode, bits, keywords)
-		changed := newBits ^ m.flags
+		changed := newBits ^ int(m.flags)
 		for _, sf := range flagBits {
 			if changed&sf.bit != 0 && !sel.may(rightForFlag(sf.bit)) {
 				return rightForFlag(sf.bit)
