@@ -52,24 +52,15 @@ func (c *ctlCall) publicFolder(path string) (*adminv1.Folder, error) {
 
 func (c *ctlCall) publicParent(path string) (parentID int64, name string, err error) {
 	path = strings.Trim(path, "/")
-	parent, name, nested := strings.Cut(reverse(path), "/")
-	if !nested {
+	i := strings.LastIndex(path, "/")
+	if i < 0 {
 		return 0, path, nil
 	}
-	f, err := c.publicFolder(reverse(name))
+	f, err := c.publicFolder(path[:i])
 	if err != nil {
 		return 0, "", err
 	}
-	return f.GetId(), reverse(parent), nil
-}
-
-// reverse reverses a string's bytes, so that strings.Cut finds the last "/".
-func reverse(s string) string {
-	b := []byte(s)
-	for i, j := 0, len(b)-1; i < j; i, j = i+1, j-1 {
-		b[i], b[j] = b[j], b[i]
-	}
-	return string(b)
+	return f.GetId(), path[i+1:], nil
 }
 
 func publicFolderList(c *ctlCall) error {
