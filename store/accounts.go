@@ -408,7 +408,13 @@ func (s *Store) Authenticate(ctx context.Context, address, plain, remoteIP strin
 	if err != nil {
 		return Account{}, err
 	}
-	ok, rehash := password.Verify(a.passwordHash, plain)
+	now, ttl := s.now(), s.loginTTL(ctx)
+	var ok, rehash bool
+	if s.logins.passed(a.ID, a.passwordHash, plain, now, ttl) {
+		ok = true // checked within AccountCacheTTL against this hash (login_cache.go)
+	} else {
+		ok, rehash = password.Verify(a.passwordHash, plain)
+	}
 	if !ok {
 		return Account{}, ErrBadCredentials
 	}
@@ -427,6 +433,9 @@ func (s *Store) Authenticate(ctx context.Context, address, plain, remoteIP strin
 	}
 	_, err = s.exec(ctx, s.db, "UPDATE accounts SET last_logon_at = ?, last_logon_ip = ?, password = ? WHERE id = ?",
 		a.LastLogonAt, a.LastLogonIP, a.passwordHash, a.ID)
+	if err == nil {
+		s.logins.remember(a.ID, a.passwordHash, plain, now, ttl)
+	}
 	return a, err
 }
 
@@ -458,6 +467,7 @@ var dummyHash, _ = password.Hash("mailwright-no-such-account")
 // DeleteAccount deletes an account with its folders, messages and files.
 func (s *Store) DeleteAccount(ctx context.Context, id int64) error {
 	defer s.invalidateOwners() // after the commit (lookup_cache.go)
+	defer s.logins.forget()    // a new account may get the id on some engines
 	a, err := s.Account(ctx, id)
 	if err != nil {
 		return err

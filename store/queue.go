@@ -189,10 +189,8 @@ func (s *Store) ClaimQueued(ctx context.Context, worker string, limit int, lease
 // leased to worker until until, and returns their ids in the order given.
 func (s *Store) claimBatch(ctx context.Context, worker string, ids []int64, now, until int64) ([]int64, error) {
 	args := []any{worker, until, MessageQueued, now, now}
-	unlock := s.serializeQueueWrites()
 	res, err := s.execIn(ctx, len(ids), "UPDATE messages SET locked_by = ?, locked_until = ? WHERE "+byIDState+" AND next_try_at <= ? AND locked_until < ? AND id IN ("+placeholders(len(ids))+")",
 		append(args, int64Args(ids)...)...)
-	unlock()
 	if err != nil {
 		return nil, err
 	}
@@ -646,8 +644,6 @@ func (s *Store) SettleQueued(ctx context.Context, settlements []Settlement) ([]S
 		return nil, fmt.Errorf("store: settle queued messages: %w", err)
 	}
 	results := make([]SettleResult, len(settlements))
-	unlock := s.serializeQueueWrites()
-	defer unlock()
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		for i, st := range settlements {
 			var err error
@@ -878,19 +874,6 @@ func (s *Store) dueQueuedIDs(ctx context.Context, now int64, limit int) ([]int64
 	return out, rows.Err()
 }
 
-// serializeQueueWrites makes the queue's frequent writers — claims and
-// settlements — wait their turn in the process, on SQLite, where there is
-// one writer at a time anyway: without it they meet in SQLite's busy
-// handler, which sleeps for a millisecond or more between tries. It
-// returns the unlock.
-func (s *Store) serializeQueueWrites() func() {
-	if s.dialect.Name != "sqlite" {
-		return func() {}
-	}
-	s.queueWrites.Lock()
-	return s.queueWrites.Unlock
-}
-
 // placeholders is n comma-separated "?", for an IN list.
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
@@ -960,11 +943,15 @@ func (s *Store) queryIn(ctx context.Context, n int, query string, args ...any) (
 	return s.queryPrepared(ctx, s.db, query, args...)
 }
 
-// execPrepared is exec with a prepared statement.
+// execPrepared is exec with a prepared statement; on the pool it takes the
+// write lock as exec does.
 func (s *Store) execPrepared(ctx context.Context, q queryer, query string, args ...any) (sql.Result, error) {
 	st, err := s.stmtOn(ctx, q, query)
 	if err != nil {
 		return nil, err
+	}
+	if _, onPool := q.(*sql.DB); onPool {
+		defer s.lockWrites()()
 	}
 	return st.ExecContext(ctx, args...)
 }

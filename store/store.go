@@ -55,9 +55,12 @@ type Store struct {
 	// statements holds the queue's hot statements, prepared once
 	// (prepared, queue.go): query text → *sql.Stmt.
 	statements sync.Map
-	// queueWrites serializes the delivery queue's writes on SQLite
-	// (serializeQueueWrites, queue.go).
-	queueWrites sync.Mutex
+	// writes makes the store's writers wait their turn in the process on
+	// SQLite (lockWrites).
+	writes sync.Mutex
+	// logins holds the passwords that passed a check lately, as HMACs
+	// (login_cache.go).
+	logins loginCache
 	// watches are the IMAP sessions' folder watches (imap_watch.go).
 	watches folderWatchers
 }
@@ -131,8 +134,12 @@ func (s *Store) Files() *messagefile.Store { return s.files }
 // unix is the current time as stored: Unix seconds.
 func (s *Store) unix() int64 { return s.now().Unix() }
 
-// tx runs fn in a transaction and commits when it returns nil.
+// tx runs fn in a transaction and commits when it returns nil. On SQLite
+// the transaction holds the store's write lock (lockWrites) from its
+// BEGIN to its end.
 func (s *Store) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	unlock := s.lockWrites()
+	defer unlock()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -144,8 +151,30 @@ func (s *Store) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return tx.Commit()
 }
 
-// exec runs a portable statement (? placeholders) on q.
+// lockWrites makes a writer wait its turn in the process on SQLite, where
+// there is one writer at a time anyway and every transaction begins
+// IMMEDIATE (the DSN's _txlock): without it, concurrent writers meet in
+// SQLite's busy handler, which sleeps 1, 2, 5 … 100 ms between tries, so a
+// writer often sleeps long after the lock was free. A Go mutex hands the
+// lock over at once. The other engines lock rows and need nothing here.
+// It returns the unlock. A writer must not call lockWrites again, directly
+// or through tx or exec on the pool, while it holds the lock: on SQLite
+// that would have waited for its own lock until the busy timeout before.
+func (s *Store) lockWrites() func() {
+	if s.dialect.Name != "sqlite" {
+		return func() {}
+	}
+	s.writes.Lock()
+	return s.writes.Unlock
+}
+
+// exec runs a portable statement (? placeholders) on q. A statement run
+// on the pool itself (an autocommit write) takes the write lock
+// (lockWrites); one in a transaction runs under the transaction's.
 func (s *Store) exec(ctx context.Context, q queryer, query string, args ...any) (sql.Result, error) {
+	if _, onPool := q.(*sql.DB); onPool {
+		defer s.lockWrites()()
+	}
 	return q.ExecContext(ctx, s.dialect.Rebind(query), args...)
 }
 

@@ -8,6 +8,7 @@ import (
 	"mime/multipart"
 	"net/mail"
 	"net/textproto"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -298,5 +299,58 @@ func TestBounceUsesTheServerMessageTexts(t *testing.T) {
 	}
 	if want := "Betreff: Grüße\r\nfull@example.com\r\n   Inbox is full\r\n"; parts[0].body != want {
 		t.Errorf("text part = %q, want %q", parts[0].body, want)
+	}
+}
+
+// A message only for local accounts is queued with its Return-Path line,
+// and each mailbox gets a link to that one file instead of a copy: the
+// mailbox files are the same file, with the right bytes, and the queue
+// keeps no name of it once delivered. A message that also has an external
+// recipient is queued as received, and its local copy is written.
+func TestLocalOnlyMessageIsLinkedIntoEveryMailbox(t *testing.T) {
+	const text = "From: someone@example.org\r\nSubject: linked\r\n\r\nbody\r\n"
+	const want = "Return-Path: <someone@example.org>\r\n" + text
+	st, accounts := newTestStore(t, "alice", "bob")
+	alice, bob := accounts[0], accounts[1]
+	external := Recipient{Address: "friend@example.net", OriginalAddress: "friend@example.net"}
+	deliverAll(t, st,
+		accept(t, "someone@example.org", []Recipient{rcpt(alice), rcpt(bob)}, text),
+		accept(t, "someone@example.org", []Recipient{rcpt(alice), external}, text))
+
+	aliceMsgs, aliceContents := inbox(t, st, alice.ID)
+	bobMsgs, bobContents := inbox(t, st, bob.ID)
+	if len(aliceMsgs) != 2 || len(bobMsgs) != 1 {
+		t.Fatalf("alice has %d messages, bob %d; want 2 and 1", len(aliceMsgs), len(bobMsgs))
+	}
+	for _, c := range append(aliceContents, bobContents...) {
+		if c != want {
+			t.Fatalf("a delivered message is %q, want %q", c, want)
+		}
+	}
+	stat := func(rel string) os.FileInfo {
+		t.Helper()
+		abs, err := st.Files().Abs(rel)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(abs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi
+	}
+	var linked, copied os.FileInfo
+	for _, m := range aliceMsgs {
+		if fi := stat(m.Path); os.SameFile(fi, stat(bobMsgs[0].Path)) {
+			linked = fi
+		} else {
+			copied = fi
+		}
+	}
+	if linked == nil || copied == nil {
+		t.Fatalf("want one of alice's files to be bob's (the local-only message) and one her own copy (the message with an external recipient)")
+	}
+	if files := filesUnder(t, st.Files().Root()+"/queue"); len(files) != 0 {
+		t.Errorf("files left under queue/: %v", files)
 	}
 }

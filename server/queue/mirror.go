@@ -35,8 +35,9 @@ import (
 // queue, its file registered as being accepted (the caller ends that).
 // With no copy to make it returns a message without Path. When the error
 // is not nil and Path is set, the caller removes that file (a missing one
-// is no error).
-func (q *Queue) mirrorCopy(ctx context.Context, id, from string, rcpts []Recipient) (store.QueuedMessage, error) {
+// is no error). The copy leaves out the first skip bytes of the original:
+// the Return-Path line Accept put before a message only for local accounts.
+func (q *Queue) mirrorCopy(ctx context.Context, id, from string, rcpts []Recipient, skip int64) (store.QueuedMessage, error) {
 	targets := q.mirrorTargets(ctx, id, from, rcpts)
 	if len(targets) == 0 {
 		return store.QueuedMessage{}, nil
@@ -54,6 +55,9 @@ func (q *Queue) mirrorCopy(ctx context.Context, id, from string, rcpts []Recipie
 		return store.QueuedMessage{}, err
 	}
 	defer f.Close()
+	if _, err := f.Seek(skip, io.SeekStart); err != nil {
+		return store.QueuedMessage{}, err
+	}
 	q.startAccepting(rel)
 	m := store.QueuedMessage{Path: rel, From: from, Recipients: targets}
 	m.Size, err = q.files.Write(rel, io.MultiReader(bytes.NewReader(mirrorHeaders(rcpts)), f))

@@ -34,6 +34,7 @@
 package queue
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"errors"
@@ -222,7 +223,14 @@ func (q *Queue) Accept(ctx context.Context, from string, rcpts []Recipient, body
 	q.startAccepting(rel)
 	defer q.stopAccepting(rel)
 
-	size, err = q.files.WriteBeforeDirSync(rel, body)
+	// A message only for local accounts is queued as final delivery will
+	// store it, with its Return-Path line, so that delivery can give each
+	// mailbox a link to this file instead of a copy (deliverLocal).
+	var returnPath []byte
+	if allLocal(rcpts) {
+		returnPath = returnPathLine(from)
+	}
+	size, err = q.files.WriteBeforeDirSync(rel, io.MultiReader(bytes.NewReader(returnPath), body))
 	if err != nil {
 		return "", 0, fmt.Errorf("queue: storing the message: %w", err)
 	}
@@ -230,6 +238,7 @@ func (q *Queue) Accept(ctx context.Context, from string, rcpts []Recipient, body
 		testHookAfterWrite(rel)
 	}
 	m.Size = size
+	size -= int64(len(returnPath)) // what was received
 	req := &acceptRequest{files: []string{rel}, messages: []store.QueuedMessage{m}}
 	removeWritten := func() {
 		for _, rel := range req.files {
@@ -239,7 +248,7 @@ func (q *Queue) Accept(ctx context.Context, from string, rcpts []Recipient, body
 			}
 		}
 	}
-	mirror, err := q.mirrorCopy(ctx, id, from, rcpts)
+	mirror, err := q.mirrorCopy(ctx, id, from, rcpts, int64(len(returnPath)))
 	if mirror.Path != "" {
 		defer q.stopAccepting(mirror.Path)
 		req.files = append(req.files, mirror.Path)
@@ -264,6 +273,16 @@ func (q *Queue) Accept(ctx context.Context, from string, rcpts []Recipient, body
 	}
 	q.Wake()
 	return id, size, nil
+}
+
+// allLocal reports whether every recipient is a local account's.
+func allLocal(rcpts []Recipient) bool {
+	for _, r := range rcpts {
+		if r.AccountID == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // Wake nudges the workers: one idle worker looks for due messages at once

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/mailwright/mailwright/store"
+	"github.com/mailwright/mailwright/store/messagefile"
 )
 
 // Replies stored for recipients that failed.
@@ -390,14 +391,26 @@ func (q *Queue) deliverLocal(ctx context.Context, log *slog.Logger, m store.Queu
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		headers := deliveryHeaders(m.From, account.Address, addDeliveredTo)
-		full, err := q.overQuota(ctx, account, int64(len(headers))+m.Size)
+		// A message Accept queued with its Return-Path line (one only for
+		// local accounts) needs no more headers unless Delivered-To is
+		// added; then the line is read from the headers, not the file.
+		skip, err := q.queuedReturnPath(m)
+		if err != nil {
+			return nil, err
+		}
+		full, err := q.overQuota(ctx, account, int64(len(headers))-skip+m.Size)
 		if err != nil {
 			return nil, err
 		}
 		if full {
 			return nil, q.fail(ctx, log, m, r, replyInboxFull)
 		}
-		if size, err = q.writeMailboxFile(m.Path, rel, headers); err != nil {
+		if skip > 0 && !addDeliveredTo {
+			size, err = q.linkMailboxFile(m, rel)
+		} else {
+			size, err = q.writeMailboxFile(m.Path, rel, headers, skip)
+		}
+		if err != nil {
 			return nil, err
 		}
 	case err != nil:
@@ -418,11 +431,61 @@ func (q *Queue) deliverLocal(ctx context.Context, log *slog.Logger, m store.Queu
 // the null sender), then, when the AddDeliveredToHeader setting is on,
 // Delivered-To with the account's address.
 func deliveryHeaders(from, account string, addDeliveredTo bool) []byte {
-	h := "Return-Path: <" + oneLine(from) + ">\r\n"
+	h := returnPathLine(from)
 	if addDeliveredTo {
-		h += "Delivered-To: " + oneLine(account) + "\r\n"
+		h = append(h, "Delivered-To: "+oneLine(account)+"\r\n"...)
 	}
-	return []byte(h)
+	return h
+}
+
+// returnPathLine is the Return-Path header field final delivery adds for
+// the envelope sender from.
+func returnPathLine(from string) []byte {
+	return []byte("Return-Path: <" + oneLine(from) + ">\r\n")
+}
+
+// queuedReturnPath is the length of the Return-Path line m's queue file
+// begins with (Accept writes one before a message only for local
+// accounts), or 0 when it does not begin with m's. A message that came with
+// exactly that line of its own is treated the same: it ends up with the
+// one Return-Path it needs either way.
+func (q *Queue) queuedReturnPath(m store.QueuedMessage) (int64, error) {
+	want := returnPathLine(m.From)
+	f, err := q.files.Open(m.Path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	got := make([]byte, len(want))
+	if _, err := io.ReadFull(f, got); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return 0, nil
+		}
+		return 0, err
+	}
+	if !bytes.Equal(got, want) {
+		return 0, nil
+	}
+	return int64(len(want)), nil
+}
+
+// linkMailboxFile gives the mailbox file rel the queue file of m itself —
+// already durable, and never changed once written — as a second name
+// (messagefile.LinkBeforeDirSync), and returns its size. The name is
+// durable once its directory is fsynced (the settlement's round does that).
+// Where the file system makes no link, the bytes are copied.
+func (q *Queue) linkMailboxFile(m store.QueuedMessage, rel string) (int64, error) {
+	err := q.files.LinkBeforeDirSync(m.Path, rel)
+	switch {
+	case err == nil:
+		return q.fileSize(rel)
+	case errors.Is(err, fs.ErrExist):
+		// Another worker, whose lease on the message ran out, was first.
+		return q.fileSize(rel)
+	case errors.Is(err, messagefile.ErrLinkUnsupported):
+		return q.writeMailboxFile(m.Path, rel, nil, 0)
+	}
+	return 0, err
 }
 
 // overQuota reports whether size more bytes would take the account over
@@ -444,16 +507,19 @@ func (q *Queue) overQuota(ctx context.Context, account store.Account, size int64
 }
 
 // writeMailboxFile writes headers and then the bytes of the queue file
-// queued to the new mailbox file rel, its content durable and its name
+// queued, from byte skip on, to the new mailbox file rel, its content durable and its name
 // durable once its directory is fsynced (the settlement's round does
 // that), and returns its size. If rel exists it is left as it is and its
 // size returned.
-func (q *Queue) writeMailboxFile(queued, rel string, headers []byte) (int64, error) {
+func (q *Queue) writeMailboxFile(queued, rel string, headers []byte, skip int64) (int64, error) {
 	f, err := q.files.Open(queued)
 	if err != nil {
 		return 0, err
 	}
 	defer f.Close()
+	if _, err := f.Seek(skip, io.SeekStart); err != nil {
+		return 0, err
+	}
 	n, err := q.files.WriteBeforeDirSync(rel, io.MultiReader(bytes.NewReader(headers), f))
 	if errors.Is(err, fs.ErrExist) {
 		// Another worker, whose lease on the message ran out, was first.
