@@ -16,8 +16,11 @@
 // AccountPath) and queued messages at "queue/<xx>/<id>.eml" (see
 // QueuePath). Domains and local parts come from e-mail addresses that
 // attackers control, so every relative path is validated (see ValidateRel)
-// and all file operations go through an os.Root, which in addition refuses
-// to follow anything out of the data directory.
+// and all file operations refuse to follow anything out of the data
+// directory: they go through an os.Root, or on Linux through openat2 with
+// RESOLVE_BENEATH relative to the data directory (see fastFS), which costs
+// one system call where os.Root opens and closes every directory on the
+// way.
 package messagefile
 
 import (
@@ -36,10 +39,17 @@ import (
 // Its methods are safe for concurrent use.
 type Store struct {
 	root string   // data directory, absolute and clean
-	fsys *os.Root // all file operations go through it
+	fsys *os.Root // all file operations go through it, unless fast is set
+
+	// fast, when not nil, does the frequent operations — Open, Write,
+	// SyncDirs, Remove — with openat2 and cached directory handles instead
+	// of fsys. It is nil on systems other than Linux and on kernels without
+	// openat2.
+	fast *fastFS
 
 	// mu orders directory creation against directory removal: Write holds
-	// it shared while it makes directories and creates its temporary file,
+	// it shared while it makes directories and creates its temporary file
+	// (and, with O_TMPFILE, which is no directory entry, while it links it),
 	// Remove and RemoveTree hold it exclusively while they delete
 	// directories. So a directory Write has just made cannot vanish before
 	// the temporary file is in it.
@@ -67,11 +77,36 @@ func New(root string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("messagefile: opening data directory: %w", err)
 	}
-	return &Store{root: root, fsys: fsys, durable: make(map[string]struct{})}, nil
+	s := &Store{root: root, fsys: fsys, durable: make(map[string]struct{})}
+	if forcedIO != ioOSRoot {
+		s.fast, err = newFastFS(fsys, root, forcedIO == ioNamedTemp)
+		if err != nil {
+			_ = fsys.Close()
+			return nil, fmt.Errorf("messagefile: opening data directory: %w", err)
+		}
+	}
+	return s, nil
 }
 
-// Close releases the handle on the data directory.
+// ioMode names a way of doing the file operations; tests set forcedIO to
+// run the code that other systems or older kernels use.
+type ioMode int
+
+const (
+	ioBest      ioMode = iota // the fastest this system supports
+	ioOSRoot                  // os.Root only, as on systems without openat2
+	ioNamedTemp               // openat2, but temporary files with names, as without O_TMPFILE
+)
+
+// forcedIO is the ioMode of the Stores New returns. Only tests change it.
+var forcedIO = ioBest
+
+// Close releases the handles on the data directory and its
+// subdirectories.
 func (s *Store) Close() error {
+	if s.fast != nil {
+		s.fast.close()
+	}
 	return s.fsys.Close()
 }
 
@@ -93,16 +128,20 @@ func (s *Store) Open(rel string) (*os.File, error) {
 	if err := ValidateRel(rel); err != nil {
 		return nil, err
 	}
+	if s.fast != nil {
+		return s.fast.open(rel)
+	}
 	return s.fsys.Open(rel)
 }
 
 // Write copies r into the new file rel and returns the number of bytes
 // written. It returns only after the content and the file's name are on
-// disk: the bytes go to a temporary file (".<name>.<random>.tmp") in the
-// same directory, which is fsynced, closed and then given its final name
-// (a hard link, falling back to a rename on file systems without links),
-// after which the directory is fsynced (not on Windows, which has no
-// directory fsync).
+// disk: the bytes go to a temporary file in the same directory, which is
+// fsynced and then given its final name (a hard link, falling back
+// to a rename on file systems without links), after which the directory is
+// fsynced (not on Windows, which has no directory fsync). On Linux the
+// temporary file is an unnamed O_TMPFILE, so a crash leaves nothing behind;
+// elsewhere it is named ".<name>.<random>.tmp".
 //
 // Write refuses to replace an existing file: the error then wraps
 // fs.ErrExist. If anything fails — including r returning an error — the
@@ -115,7 +154,7 @@ func (s *Store) Write(rel string, r io.Reader) (int64, error) {
 	if err := s.SyncDirs(rel); err != nil {
 		// The file is complete under its final name but its name may not be
 		// durable, so the write has failed; take the name away again.
-		_ = s.fsys.Remove(rel)
+		_ = s.removeFile(rel)
 		return n, err
 	}
 	return n, nil
@@ -131,6 +170,9 @@ func (s *Store) Write(rel string, r io.Reader) (int64, error) {
 func (s *Store) WriteBeforeDirSync(rel string, r io.Reader) (n int64, err error) {
 	if err := ValidateRel(rel); err != nil {
 		return 0, err
+	}
+	if s.fast != nil {
+		return s.writeFast(rel, r)
 	}
 	dir := path.Dir(rel)
 	if _, err := s.fsys.Lstat(rel); err == nil {
@@ -185,7 +227,7 @@ func (s *Store) SyncDirs(rels ...string) error {
 			continue
 		}
 		done[dir] = struct{}{}
-		if err := syncDir(s.fsys, dir); err != nil && first == nil {
+		if err := s.syncDir(dir); err != nil && first == nil {
 			first = fmt.Errorf("messagefile: write %s: fsync directory: %w", rel, err)
 		}
 	}
@@ -197,9 +239,17 @@ func (s *Store) SyncDirs(rels ...string) error {
 // system call per line.
 const copyBufferSize = 64 << 10
 
+// syncDir fsyncs directory dir, making the names created in it durable.
+func (s *Store) syncDir(dir string) error {
+	if s.fast != nil {
+		return s.fast.syncDir(dir)
+	}
+	return syncDir(s.fsys, dir)
+}
+
 // copyBuffered copies r to f in chunks of up to copyBufferSize: it fills
 // the buffer before each write. Only io.EOF ends the copy without error.
-func copyBuffered(f *os.File, r io.Reader) (int64, error) {
+func copyBuffered(f io.Writer, r io.Reader) (int64, error) {
 	buf := copyBuffers.Get().(*[]byte)
 	defer copyBuffers.Put(buf)
 	var n int64
@@ -237,11 +287,7 @@ func (s *Store) createTemp(dir, base string) (*os.File, string, error) {
 		return nil, "", err
 	}
 	for range 10 {
-		name := "." + base + "." + randomHex(8) + ".tmp"
-		if len(name) > maxElement {
-			name = "." + randomHex(16) + ".tmp"
-		}
-		tmp := path.Join(dir, name)
+		tmp := path.Join(dir, tempName(base))
 		f, err := s.fsys.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 		if errors.Is(err, fs.ErrExist) {
 			continue
@@ -249,6 +295,16 @@ func (s *Store) createTemp(dir, base string) (*os.File, string, error) {
 		return f, tmp, err
 	}
 	return nil, "", errors.New("cannot find an unused temporary file name")
+}
+
+// tempName returns a new random temporary name for a file that will be
+// named base: ".<base>.<random>.tmp", which SweepTemporary recognizes.
+func tempName(base string) string {
+	name := "." + base + "." + randomHex(8) + ".tmp"
+	if len(name) > maxElement {
+		name = "." + randomHex(16) + ".tmp"
+	}
+	return name
 }
 
 // makeDirs creates dir and its missing parents below the data directory
@@ -262,13 +318,13 @@ func (s *Store) makeDirs(dir string) error {
 	for elem := range strings.SplitSeq(dir, "/") {
 		cur := path.Join(parent, elem)
 		if !s.isDurable(cur) {
-			if err := s.fsys.Mkdir(cur, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+			if err := s.mkdir(cur); err != nil && !errors.Is(err, fs.ErrExist) {
 				return err
 			}
 			// Sync the parent even if the directory existed already: it may
 			// have been made by a concurrent Write that has not synced yet,
 			// or by a process that was killed before it could.
-			if err := syncDir(s.fsys, parent); err != nil {
+			if err := s.syncDir(parent); err != nil {
 				return fmt.Errorf("fsync directory %s: %w", parent, err)
 			}
 			s.setDurable(cur)
@@ -276,6 +332,14 @@ func (s *Store) makeDirs(dir string) error {
 		parent = cur
 	}
 	return nil
+}
+
+// mkdir creates directory dir, whose parent exists, with mode 0700.
+func (s *Store) mkdir(dir string) error {
+	if s.fast != nil {
+		return s.fast.mkdir(dir)
+	}
+	return s.fsys.Mkdir(dir, 0o700)
 }
 
 // publish gives the complete temporary file tmp the name rel, refusing to
@@ -316,7 +380,7 @@ func (s *Store) Remove(rel string) error {
 	if err := ValidateRel(rel); err != nil {
 		return err
 	}
-	if err := s.fsys.Remove(rel); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := s.removeFile(rel); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("messagefile: remove: %w", err)
 	}
 	if strings.HasPrefix(rel, QueueDir+"/") {
@@ -326,12 +390,29 @@ func (s *Store) Remove(rel string) error {
 	defer s.mu.Unlock()
 	for dir := path.Dir(rel); dir != "."; dir = path.Dir(dir) {
 		// Fails, as wanted, once a directory is not empty.
-		if err := s.fsys.Remove(dir); err != nil {
+		if err := s.removeEmptyDir(dir); err != nil {
 			break
 		}
 		s.forget(dir)
 	}
 	return nil
+}
+
+// removeFile deletes the file rel.
+func (s *Store) removeFile(rel string) error {
+	if s.fast != nil {
+		return s.fast.removeFile(rel)
+	}
+	return s.fsys.Remove(rel)
+}
+
+// removeEmptyDir deletes the directory dir if it is empty. The caller
+// holds s.mu.
+func (s *Store) removeEmptyDir(dir string) error {
+	if s.fast != nil {
+		return s.fast.removeEmptyDir(dir)
+	}
+	return s.fsys.Remove(dir)
 }
 
 // RemoveTree deletes rel and everything below it, for example "<domain>"
@@ -366,7 +447,8 @@ func (s *Store) RemoveTree(rel string) error {
 // SweepTemporary removes what crashed or interrupted writes and tree
 // removals left behind — every file or directory below the data directory
 // whose name starts with "." and ends with ".tmp" — and returns how many it
-// removed. Call it at server start, before any Write: it would also remove
+// removed. (Writes with O_TMPFILE leave nothing; writes with named
+// temporary files, on other systems or by an earlier version, do.) Call it at server start, before any Write: it would also remove
 // the temporary files of writes in progress.
 func (s *Store) SweepTemporary() (int, error) {
 	removed := 0
@@ -433,8 +515,12 @@ func (s *Store) setDurable(dir string) {
 	s.durable[dir] = struct{}{}
 }
 
-// forget drops dir and everything below it from the durable set.
+// forget drops dir and everything below it from the durable set and from
+// the cache of open directories: they no longer exist under these names.
 func (s *Store) forget(dir string) {
+	if s.fast != nil {
+		s.fast.forgetTree(dir)
+	}
 	s.durableMu.Lock()
 	defer s.durableMu.Unlock()
 	for d := range s.durable {
