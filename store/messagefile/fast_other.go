@@ -23,4 +23,5 @@ func (*fastFS) syncDir(string) error                      { panic(noFastFS) }
 func (*fastFS) mkdir(string) error                        { panic(noFastFS) }
 func (*fastFS) removeFile(string) error                   { panic(noFastFS) }
 func (*fastFS) removeEmptyDir(string) error               { panic(noFastFS) }
+func (*fastFS) link(string, string) error                 { panic(noFastFS) }
 func (*Store) writeFast(string, io.Reader) (int64, error) { panic(noFastFS) }

@@ -31,7 +31,12 @@ func (s *Store) LinkBeforeDirSync(from, to string) error {
 	if err := s.makeDirs(path.Dir(to)); err != nil {
 		return fmt.Errorf("messagefile: link %s: %w", to, err)
 	}
-	err := s.fsys.Link(from, to)
+	var err error
+	if s.fast != nil {
+		err = s.fast.link(from, to)
+	} else {
+		err = s.fsys.Link(from, to)
+	}
 	switch {
 	case err == nil:
 		return nil
