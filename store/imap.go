@@ -38,6 +38,16 @@ type FolderStatus struct {
 	UIDNext, UIDValidity     uint32
 }
 
+// FolderChange is how one committed change moved a folder's version on
+// (FolderVersion): From is the version just before the change and To just
+// after it, both read in the change's own transaction. A session whose
+// view was at From when the change committed has missed nothing but the
+// change itself, so it can take To as its view's version without reading
+// the folder again.
+type FolderChange struct {
+	From, To int64
+}
+
 // StoreFlagsMode says how SetFlags changes flags.
 type StoreFlagsMode int
 
@@ -71,7 +81,7 @@ func scanFolder(row interface{ Scan(...any) error }) (Folder, error) {
 }
 
 func (s *Store) folderIn(ctx context.Context, q queryer, id int64) (Folder, error) {
-	return scanFolder(s.queryRow(ctx, q, "SELECT "+folderColumns+" FROM imap_folders WHERE id = ?", id))
+	return scanFolder(s.imapQueryRow(ctx, q, "SELECT "+folderColumns+" FROM imap_folders WHERE id = ?", id))
 }
 
 // lockFolder holds the folder's row for the rest of the transaction (an
@@ -84,9 +94,25 @@ func (s *Store) lockFolder(ctx context.Context, tx *sql.Tx, id int64) (Folder, e
 	return s.folderIn(ctx, tx, id)
 }
 
-// touchFolder moves the folder's version on (FolderVersion).
+// lockFolderVersion is lockFolder for a writer that needs the folder's
+// version (FolderVersion) rather than the folder: it holds the row for the
+// rest of the transaction and returns the version as it is before the
+// writer's change.
+func (s *Store) lockFolderVersion(ctx context.Context, tx *sql.Tx, id int64) (int64, error) {
+	if _, err := s.execIfPrepared(ctx, tx, "UPDATE imap_folders SET change_count = change_count WHERE id = ?", id); err != nil {
+		return 0, err
+	}
+	var v int64
+	err := s.queryRowIfPrepared(ctx, tx, folderVersionQuery, id).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, ErrNotFound
+	}
+	return v, err
+}
+
+// touchFolder moves the folder's version on (FolderVersion) by one.
 func (s *Store) touchFolder(ctx context.Context, tx *sql.Tx, id int64) error {
-	_, err := s.exec(ctx, tx, "UPDATE imap_folders SET change_count = change_count + 1 WHERE id = ?", id)
+	_, err := s.execIfPrepared(ctx, tx, "UPDATE imap_folders SET change_count = change_count + 1 WHERE id = ?", id)
 	return err
 }
 

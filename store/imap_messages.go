@@ -45,7 +45,11 @@ func scanIMAPMessage(rows *sql.Rows) (storedIMAPMessage, error) {
 }
 
 func (s *Store) queryIMAPMessages(ctx context.Context, q queryer, query string, args ...any) ([]storedIMAPMessage, error) {
-	rows, err := s.query(ctx, q, query, args...)
+	return s.scanIMAPMessages(s.imapQuery(ctx, q, query, args...))
+}
+
+// scanIMAPMessages reads the rows of a query of imapMessageColumns.
+func (s *Store) scanIMAPMessages(rows *sql.Rows, err error) ([]storedIMAPMessage, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -85,7 +89,7 @@ func (s *Store) messagesByUID(ctx context.Context, q queryer, folderID int64, ui
 	for _, u := range uids {
 		args = append(args, int64(u))
 	}
-	return s.queryIMAPMessages(ctx, q, base+" AND uid IN "+inList(len(uids))+" ORDER BY uid", args...)
+	return s.scanIMAPMessages(s.imapQueryIn(ctx, q, len(uids), base+" AND uid IN "+inList(len(uids))+" ORDER BY uid", args...))
 }
 
 // IMAPMessages lists a folder's messages by UID. With claimRecent, the
@@ -166,12 +170,15 @@ func (s *Store) FolderStatus(ctx context.Context, folderID int64) (FolderStatus,
 // so their sum changes with either.
 func (s *Store) FolderVersion(ctx context.Context, folderID int64) (int64, error) {
 	var v int64
-	err := s.queryRow(ctx, s.db, "SELECT change_count + uid_next FROM imap_folders WHERE id = ?", folderID).Scan(&v)
+	err := s.imapQueryRow(ctx, s.db, folderVersionQuery, folderID).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, ErrNotFound
 	}
 	return v, err
 }
+
+// folderVersionQuery reads FolderVersion.
+const folderVersionQuery = "SELECT change_count + uid_next FROM imap_folders WHERE id = ?"
 
 // owner is the account whose folder f is; the zero Account for a public
 // folder.
@@ -222,33 +229,51 @@ func (s *Store) checkQuota(ctx context.Context, q queryer, accountID, adding int
 }
 
 // takeUIDs gives n new UIDs of the folder (holding its row) and moves its
-// version on; it returns the first and the folder after the change.
-func (s *Store) takeUIDs(ctx context.Context, tx *sql.Tx, folderID int64, n int) (uint32, Folder, error) {
-	res, err := s.exec(ctx, tx, "UPDATE imap_folders SET uid_next = uid_next + ?, change_count = change_count + 1 WHERE id = ?", n, folderID)
+// version on; it returns the first, the folder after the change and how
+// the folder's version moved.
+func (s *Store) takeUIDs(ctx context.Context, tx *sql.Tx, folderID int64, n int) (uint32, Folder, FolderChange, error) {
+	res, err := s.execIfPrepared(ctx, tx, "UPDATE imap_folders SET uid_next = uid_next + ?, change_count = change_count + 1 WHERE id = ?", n, folderID)
 	if err != nil {
-		return 0, Folder{}, err
+		return 0, Folder{}, FolderChange{}, err
 	}
 	if k, _ := res.RowsAffected(); k == 0 {
-		return 0, Folder{}, ErrNotFound
+		return 0, Folder{}, FolderChange{}, ErrNotFound
 	}
-	var next int64
-	if err := s.queryRow(ctx, tx, "SELECT uid_next FROM imap_folders WHERE id = ?", folderID).Scan(&next); err != nil {
-		return 0, Folder{}, err
+	var f Folder
+	var validity, next, changeCount int64
+	err = s.imapQueryRow(ctx, tx, "SELECT "+folderColumns+", change_count FROM imap_folders WHERE id = ?", folderID).
+		Scan(&f.ID, &f.AccountID, &f.ParentID, &f.Name, &f.Subscribed, &validity, &next, &changeCount)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, Folder{}, FolderChange{}, ErrNotFound
+	}
+	if err != nil {
+		return 0, Folder{}, FolderChange{}, err
 	}
 	// RFC 3501 2.3.1.1: UIDs are 32-bit.
 	if next-1 > 1<<32-1 {
-		return 0, Folder{}, fmt.Errorf("store: folder %d has used up its UIDs", folderID)
+		return 0, Folder{}, FolderChange{}, fmt.Errorf("store: folder %d has used up its UIDs", folderID)
 	}
-	f, err := s.folderIn(ctx, tx, folderID)
-	return uint32(next - int64(n)), f, err
+	f.UIDValidity, f.UIDNext = uint32(validity), uint32(next)
+	// The row is held since the UPDATE: the version moved by exactly the
+	// UIDs taken and the one change.
+	after := changeCount + next
+	return uint32(next - int64(n)), f, FolderChange{From: after - int64(n) - 1, To: after}, nil
 }
 
 // insertIMAPMessage adds a message row to folder f; it is \Recent.
 func (s *Store) insertIMAPMessage(ctx context.Context, tx *sql.Tx, f Folder, m IMAPMessage) (int64, error) {
-	return s.dialect.insert(ctx, tx, "messages",
-		[]string{"account_id", "folder_id", "uid", "state", "path", "size", "flags", "keywords", "from_address", "internal_date", "created_at",
-			"next_try_at", "try_count", "locked_by", "locked_until"},
-		f.AccountID, f.ID, int64(m.UID), MessageStored, m.Path, m.Size, m.Flags&userFlags|FlagRecent, joinKeywords(m.Keywords), "",
+	return s.insertIMAPMessageFlags(ctx, tx, f, m, m.Flags&userFlags|FlagRecent)
+}
+
+// imapMessageInsertColumns are the columns insertIMAPMessageFlags fills.
+var imapMessageInsertColumns = []string{"account_id", "folder_id", "uid", "state", "path", "size", "flags", "keywords", "from_address", "internal_date", "created_at",
+	"next_try_at", "try_count", "locked_by", "locked_until"}
+
+// insertIMAPMessageFlags adds a message row to folder f with the stored
+// flags given (FlagRecent included or not).
+func (s *Store) insertIMAPMessageFlags(ctx context.Context, tx *sql.Tx, f Folder, m IMAPMessage, stored int) (int64, error) {
+	return s.insertPrepared(ctx, tx, "messages", imapMessageInsertColumns,
+		f.AccountID, f.ID, int64(m.UID), MessageStored, m.Path, m.Size, stored, joinKeywords(m.Keywords), "",
 		m.InternalDate.Unix(), s.unix(), 0, 0, "", 0)
 }
 
@@ -256,71 +281,97 @@ func (s *Store) insertIMAPMessage(ctx context.Context, tx *sql.Tx, f Folder, m I
 // committed before it returns. The new message is \Recent. It gives
 // ErrQuotaExceeded when the folder's account would go over its size.
 func (s *Store) AppendMessage(ctx context.Context, folderID int64, data []byte, flags int, keywords []string, internalDate time.Time) (IMAPMessage, Folder, error) {
+	m, f, _, err := s.AppendMessageTracked(ctx, folderID, data, flags, keywords, internalDate, false)
+	return m, f, err
+}
+
+// AppendMessageTracked is AppendMessage for a session that has the folder
+// selected: it also says how the folder's version moved. With
+// claimRecent (a read-write selection, RFC 3501 2.3.2) the message is
+// \Recent for that session only, as if its next look at the folder had
+// claimed it (IMAPMessages): it is stored without \Recent and returned
+// with Recent true.
+func (s *Store) AppendMessageTracked(ctx context.Context, folderID int64, data []byte, flags int, keywords []string, internalDate time.Time, claimRecent bool) (IMAPMessage, Folder, FolderChange, error) {
 	keywords, err := normalizeKeywords(keywords)
 	if err != nil {
-		return IMAPMessage{}, Folder{}, err
+		return IMAPMessage{}, Folder{}, FolderChange{}, err
 	}
 	f, err := s.Folder(ctx, folderID)
 	if err != nil {
-		return IMAPMessage{}, Folder{}, err
+		return IMAPMessage{}, Folder{}, FolderChange{}, err
 	}
 	owner, err := s.folderOwner(ctx, f)
 	if err != nil {
-		return IMAPMessage{}, Folder{}, err
+		return IMAPMessage{}, Folder{}, FolderChange{}, err
 	}
 	// Checked before writing too, so a message over quota costs no file.
 	if err := s.checkQuota(ctx, s.db, owner.ID, int64(len(data)), false); err != nil {
-		return IMAPMessage{}, Folder{}, err
+		return IMAPMessage{}, Folder{}, FolderChange{}, err
 	}
 	rel, err := newMessagePath(owner)
 	if err != nil {
-		return IMAPMessage{}, Folder{}, err
+		return IMAPMessage{}, Folder{}, FolderChange{}, err
 	}
 	size, err := s.files.Write(rel, bytes.NewReader(data))
 	if err != nil {
-		return IMAPMessage{}, Folder{}, err
+		return IMAPMessage{}, Folder{}, FolderChange{}, err
 	}
 	if internalDate.IsZero() {
 		internalDate = s.now()
 	}
 	m := IMAPMessage{Flags: flags & userFlags, Keywords: keywords, Size: size, InternalDate: time.Unix(internalDate.Unix(), 0), Path: rel}
-	err = s.tx(ctx, func(tx *sql.Tx) error {
+	stored := m.Flags | FlagRecent
+	if claimRecent {
+		stored, m.Recent = m.Flags, true
+	}
+	var change FolderChange
+	err = s.imapTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if err := s.checkQuota(ctx, tx, owner.ID, size, true); err != nil {
 			return err
 		}
 		var err error
-		if m.UID, f, err = s.takeUIDs(ctx, tx, folderID, 1); err != nil {
+		if m.UID, f, change, err = s.takeUIDs(ctx, tx, folderID, 1); err != nil {
 			return err
 		}
-		m.ID, err = s.insertIMAPMessage(ctx, tx, f, m)
+		m.ID, err = s.insertIMAPMessageFlags(ctx, tx, f, m, stored)
 		return err
 	})
 	if err != nil {
 		_ = s.files.Remove(rel)
-		return IMAPMessage{}, Folder{}, err
+		return IMAPMessage{}, Folder{}, FolderChange{}, err
 	}
 	s.notifyFolders(folderID)
-	return m, f, nil
+	return m, f, change, nil
 }
 
 // SetFlags changes the flags of the messages with these UIDs and returns
 // their new state.
 func (s *Store) SetFlags(ctx context.Context, folderID int64, uids []uint32, mode StoreFlagsMode, flags int, keywords []string) ([]IMAPMessage, error) {
+	out, _, err := s.SetFlagsTracked(ctx, folderID, uids, mode, flags, keywords)
+	return out, err
+}
+
+// SetFlagsTracked is SetFlags that also says how the folder's version
+// moved, for the session that made the change.
+func (s *Store) SetFlagsTracked(ctx context.Context, folderID int64, uids []uint32, mode StoreFlagsMode, flags int, keywords []string) ([]IMAPMessage, FolderChange, error) {
 	keywords, err := normalizeKeywords(keywords)
 	if err != nil {
-		return nil, err
+		return nil, FolderChange{}, err
 	}
 	if mode != FlagsReplace && mode != FlagsAdd && mode != FlagsRemove {
-		return nil, invalid("mode", "unknown flags mode %d", mode)
+		return nil, FolderChange{}, invalid("mode", "unknown flags mode %d", mode)
 	}
 	flags &= userFlags
 	var out []IMAPMessage
+	var change FolderChange
 	changed := false
-	err = s.tx(ctx, func(tx *sql.Tx) error {
+	err = s.imapTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		out, changed = nil, false
-		if _, err := s.lockFolder(ctx, tx, folderID); err != nil {
+		before, err := s.lockFolderVersion(ctx, tx, folderID)
+		if err != nil {
 			return err
 		}
+		change = FolderChange{From: before, To: before}
 		msgs, err := s.messagesByUID(ctx, tx, folderID, uids)
 		if err != nil {
 			return err
@@ -332,7 +383,7 @@ func (s *Store) SetFlags(ctx context.Context, folderID int64, uids []uint32, mod
 				if len(joined) > maxKeywordsLen {
 					return invalid("keywords", "a message's keywords take at most %d characters together", maxKeywordsLen)
 				}
-				if _, err := s.exec(ctx, tx, "UPDATE messages SET flags = ?, keywords = ? WHERE id = ?", newFlags, joined, m.ID); err != nil {
+				if _, err := s.execIfPrepared(ctx, tx, "UPDATE messages SET flags = ?, keywords = ? WHERE id = ?", newFlags, joined, m.ID); err != nil {
 					return err
 				}
 				changed = true
@@ -343,15 +394,16 @@ func (s *Store) SetFlags(ctx context.Context, folderID int64, uids []uint32, mod
 		if !changed {
 			return nil
 		}
+		change.To++
 		return s.touchFolder(ctx, tx, folderID)
 	})
 	if err != nil {
-		return nil, err
+		return nil, FolderChange{}, err
 	}
 	if changed {
 		s.notifyFolders(folderID)
 	}
-	return out, nil
+	return out, change, nil
 }
 
 // applyFlags computes a message's flags and keywords after a change;
@@ -446,7 +498,7 @@ func (s *Store) CopyMessages(ctx context.Context, srcFolderID int64, uids []uint
 		if err := s.checkQuota(ctx, tx, owner.ID, totalSize(msgs), true); err != nil {
 			return err
 		}
-		first, f, err := s.takeUIDs(ctx, tx, dstFolderID, len(msgs))
+		first, f, _, err := s.takeUIDs(ctx, tx, dstFolderID, len(msgs))
 		if err != nil {
 			return err
 		}
@@ -514,7 +566,7 @@ func (s *Store) MoveMessages(ctx context.Context, srcFolderID int64, uids []uint
 		if err != nil || len(msgs) == 0 {
 			return err
 		}
-		first, f, err := s.takeUIDs(ctx, tx, dstFolderID, len(msgs))
+		first, f, _, err := s.takeUIDs(ctx, tx, dstFolderID, len(msgs))
 		if err != nil {
 			return err
 		}
@@ -582,6 +634,14 @@ func (s *Store) lockAndReadForMove(ctx context.Context, tx *sql.Tx, srcFolderID,
 // ErrMessageFilesLeft (with the UIDs) the rows are deleted but some files
 // could not be removed: the expunge happened.
 func (s *Store) Expunge(ctx context.Context, folderID int64, uids []uint32) ([]uint32, error) {
+	expunged, _, err := s.ExpungeTracked(ctx, folderID, uids)
+	return expunged, err
+}
+
+// ExpungeTracked is Expunge that also says how the folder's version
+// moved, for the session that made the change; the change is returned
+// with ErrMessageFilesLeft too.
+func (s *Store) ExpungeTracked(ctx context.Context, folderID int64, uids []uint32) ([]uint32, FolderChange, error) {
 	var only map[uint32]bool
 	if uids != nil {
 		only = make(map[uint32]bool, len(uids))
@@ -591,11 +651,14 @@ func (s *Store) Expunge(ctx context.Context, folderID int64, uids []uint32) ([]u
 	}
 	var expunged []uint32
 	var paths []string
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	var change FolderChange
+	err := s.imapTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		expunged, paths = nil, nil
-		if _, err := s.lockFolder(ctx, tx, folderID); err != nil {
+		before, err := s.lockFolderVersion(ctx, tx, folderID)
+		if err != nil {
 			return err
 		}
+		change = FolderChange{From: before, To: before}
 		deleted, err := s.queryIMAPMessages(ctx, tx, fmt.Sprintf("SELECT "+imapMessageColumns+" FROM messages WHERE folder_id = ? AND state = ? AND (flags & %d) <> 0 ORDER BY uid", FlagDeleted),
 			folderID, MessageStored)
 		if err != nil {
@@ -619,20 +682,21 @@ func (s *Store) Expunge(ctx context.Context, folderID int64, uids []uint32) ([]u
 			for _, id := range batch {
 				args = append(args, id)
 			}
-			if _, err := s.exec(ctx, tx, "DELETE FROM messages WHERE id IN "+inList(len(batch)), args...); err != nil {
+			if _, err := s.imapExecIn(ctx, tx, len(batch), "DELETE FROM messages WHERE id IN "+inList(len(batch)), args...); err != nil {
 				return err
 			}
 		}
+		change.To++
 		return s.touchFolder(ctx, tx, folderID)
 	})
 	if err != nil {
-		return nil, err
+		return nil, FolderChange{}, err
 	}
 	if len(expunged) == 0 {
-		return nil, nil
+		return nil, change, nil
 	}
 	s.notifyFolders(folderID)
-	return expunged, s.removeMessageFiles(paths)
+	return expunged, change, s.removeMessageFiles(paths)
 }
 
 // ReadMessage reads a stored message's file.

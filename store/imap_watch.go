@@ -17,6 +17,42 @@ import (
 type folderWatchers struct {
 	mu       sync.Mutex
 	byFolder map[int64]map[chan struct{}]struct{}
+	// funcs are WatchFolderFunc's watches: folder id → the functions.
+	funcs map[int64]map[*folderFunc]struct{}
+}
+
+// folderFunc is one WatchFolderFunc watch (a pointer, so that it can be a
+// map key).
+type folderFunc struct{ wake func() }
+
+// WatchFolderFunc calls wake after every committed change to the folder
+// made through this Store, until stop is called; stop waits for a call
+// under way. wake runs on the writer's goroutine with the watches' lock
+// held: it must be quick and must not call the Store. IMAP's IDLE uses it
+// to end a blocked read at once (a read deadline of now), so that an idle
+// connection needs no goroutine of its own to wait on a channel.
+func (s *Store) WatchFolderFunc(folderID int64, wake func()) (stop func()) {
+	w := &s.watches
+	f := &folderFunc{wake: wake}
+	w.mu.Lock()
+	if w.funcs == nil {
+		w.funcs = map[int64]map[*folderFunc]struct{}{}
+	}
+	set := w.funcs[folderID]
+	if set == nil {
+		set = map[*folderFunc]struct{}{}
+		w.funcs[folderID] = set
+	}
+	set[f] = struct{}{}
+	w.mu.Unlock()
+	return func() {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		delete(w.funcs[folderID], f)
+		if len(w.funcs[folderID]) == 0 {
+			delete(w.funcs, folderID)
+		}
+	}
 }
 
 // WatchFolder returns a channel that receives after every committed change
@@ -62,6 +98,9 @@ func (s *Store) notifyFolders(folderIDs ...int64) {
 			case ch <- struct{}{}:
 			default:
 			}
+		}
+		for f := range w.funcs[id] {
+			f.wake()
 		}
 	}
 }

@@ -193,6 +193,16 @@ func (s *Store) AllSettings(ctx context.Context) (Settings, error) {
 	return cloneSettings(settings), nil
 }
 
+// SettingsSnapshot returns every setting, defaults filled in, through the
+// cache (cache.go), without copying: the map is shared with the cache and
+// with every other caller, so it must only be read. The protocol sessions
+// keep one for their whole life (a copy each would cost a few KiB per
+// connection); a change of the settings makes a new map for the sessions
+// that start afterwards and leaves this one as it was.
+func (s *Store) SettingsSnapshot(ctx context.Context) (Settings, error) {
+	return s.cachedSettings(ctx)
+}
+
 // invalidateSettings drops the cached settings, and the copies whose TTL
 // they set; the setting writers call it after their commit. It runs after
 // a failed write too: what was committed is then read again.

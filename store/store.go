@@ -63,6 +63,12 @@ type Store struct {
 	logins loginCache
 	// watches are the IMAP sessions' folder watches (imap_watch.go).
 	watches folderWatchers
+	// headers holds the header sections IMAP SEARCH read lately
+	// (imap_headers.go).
+	headers headerCache
+	// imapWrites are the IMAP writes waiting for a shared transaction on
+	// SQLite (imap_commit.go).
+	imapWrites imapWriteBatch
 }
 
 // ErrNotFound is returned when the object asked for does not exist.

@@ -195,12 +195,13 @@ func (s *session) cmdExpunge(ctx context.Context, c *Command) {
 		return
 	}
 	if !c.UID || len(uids) > 0 {
-		gone, err := s.srv.store.Expunge(ctx, sel.folder.ID, uids)
+		gone, change, err := s.srv.store.ExpungeTracked(ctx, sel.folder.ID, uids)
 		if err = s.committed(err); err != nil {
 			s.serverError(c.Tag, "expunging", err)
 			return
 		}
 		sel.markExpunged(gone)
+		sel.takeOwnChange(change)
 	}
 	s.writeUpdates(ctx, true)
 	s.tagged(c.Tag, "OK", "", "EXPUNGE completed")

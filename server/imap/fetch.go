@@ -62,12 +62,13 @@ func (s *session) cmdFetch(ctx context.Context, c *Command) {
 			}
 		}
 		if len(uids) > 0 {
-			updated, err := s.srv.store.SetFlags(ctx, sel.folder.ID, uids, store.FlagsAdd, store.FlagSeen, nil)
+			updated, change, err := s.srv.store.SetFlagsTracked(ctx, sel.folder.ID, uids, store.FlagsAdd, store.FlagSeen, nil)
 			if err != nil {
 				s.serverError(c.Tag, "setting \\Seen on FETCH", err)
 				return
 			}
 			sel.applyStored(updated)
+			sel.takeOwnChange(change)
 			for _, u := range updated {
 				seenNow[u.UID] = true
 			}

@@ -381,7 +381,10 @@ func (s *session) cmdAppend(ctx context.Context, c *Command) {
 	if date.IsZero() {
 		date = time.Now()
 	}
-	m, folder, err := s.srv.store.AppendMessage(ctx, f.ID, c.Literal, bits, keywords, date)
+	// Into the selected folder, the session takes the message into its
+	// view (noteOwnAppend) and, selected read-write, claims its \Recent.
+	intoSelected := s.sel != nil && s.sel.folder.ID == f.ID
+	m, folder, change, err := s.srv.store.AppendMessageTracked(ctx, f.ID, c.Literal, bits, keywords, date, intoSelected && !s.sel.readOnly)
 	if errors.Is(err, store.ErrQuotaExceeded) {
 		s.tagged(c.Tag, "NO", "OVERQUOTA", "Quota exceeded")
 		return
@@ -389,6 +392,9 @@ func (s *session) cmdAppend(ctx context.Context, c *Command) {
 	if err != nil {
 		s.folderOpError(c.Tag, "appending a message", err)
 		return
+	}
+	if intoSelected {
+		s.noteOwnAppend(&m, change)
 	}
 	code := "APPENDUID " + strconv.FormatUint(uint64(folder.UIDValidity), 10) + " " + strconv.FormatUint(uint64(m.UID), 10)
 	s.ok(ctx, c.Tag, code, "APPEND completed")

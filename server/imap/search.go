@@ -36,6 +36,25 @@ func NeedsContent(k *SearchKey) bool {
 	return false
 }
 
+// NeedsBody says whether evaluating k reads the message's body (BODY and
+// TEXT); the other keys that read the content read only the top-level
+// header, so the header section alone may be given to Match for them.
+func NeedsBody(k *SearchKey) bool {
+	if k == nil {
+		return false
+	}
+	switch k.Op {
+	case "BODY", "TEXT":
+		return true
+	}
+	for _, c := range k.Children {
+		if NeedsBody(c) {
+			return true
+		}
+	}
+	return false
+}
+
 // Match evaluates k for one message. content is the raw message, nil when
 // NeedsContent(k) is false. maxSeq and maxUID stand for "*".
 func Match(k *SearchKey, m MessageMeta, content []byte, maxSeq, maxUID uint32) bool {

@@ -20,8 +20,11 @@ import (
 type searchMessage struct {
 	raw []byte
 
-	root   *mimePart     // nil until parse
-	fields []searchField // the top-level header's, values folded
+	root *mimePart // the MIME tree, nil until parse (only the body needs it)
+
+	header       []headerField // the top-level header's fields
+	headerParsed bool
+	folded       [][]byte // folded[i]: header[i]'s value decoded and folded, nil until asked for
 
 	headerText []byte // every field as "name: value\n", folded
 	headerDone bool
@@ -34,22 +37,37 @@ type searchMessage struct {
 }
 
 // searchField is one header field: its name as sent and its value unfolded
-// and decoded (and, in searchMessage.fields, case folded).
+// and decoded.
 type searchField struct {
 	name  string
 	value []byte
 }
 
-// parse parses the MIME tree and decodes the top-level header fields.
+// parse parses the MIME tree, for the body's text.
 func (s *searchMessage) parse() {
-	if s.root != nil {
-		return
+	if s.root == nil {
+		s.root = parseMessageTree(s.raw, 0, len(s.raw), 0, false)
 	}
-	s.root = parseMessageTree(s.raw, 0, len(s.raw), 0, false)
-	s.fields = decodeFields(s.raw, s.root)
-	for i := range s.fields {
-		s.fields[i].value = foldCase(s.fields[i].value)
+}
+
+// parseHeader splits the top-level header into its fields. The header
+// keys need nothing else, so a header search neither parses the MIME tree
+// nor decodes the fields it does not ask about.
+func (s *searchMessage) parseHeader() {
+	if !s.headerParsed {
+		s.header, _ = parseHeader(s.raw, 0, len(s.raw))
+		s.folded = make([][]byte, len(s.header))
+		s.headerParsed = true
 	}
+}
+
+// foldedValue is the value of the top-level header's field i, unfolded,
+// decoded to UTF-8 and case folded.
+func (s *searchMessage) foldedValue(i int) []byte {
+	if s.folded[i] == nil {
+		s.folded[i] = foldCase(decodeHeaderValue(s.header[i].value(s.raw)))
+	}
+	return s.folded[i]
 }
 
 // decodeFields decodes the header fields of part, values unfolded and
@@ -71,14 +89,38 @@ func decodeFields(raw []byte, part *mimePart) []searchField {
 // field exists (RFC 3501 6.4.4 says so of HEADER; FROM, TO, CC, BCC and
 // SUBJECT behave alike).
 func (s *searchMessage) headerContains(name, value string) bool {
-	s.parse()
+	s.parseHeader()
 	needle := foldCase([]byte(value))
-	for _, f := range s.fields {
-		if strings.EqualFold(f.name, name) && bytes.Contains(f.value, needle) {
+	for i, f := range s.header {
+		if n := f.name(s.raw); n != nil && equalFoldASCII(n, name) && bytes.Contains(s.foldedValue(i), needle) {
 			return true
 		}
 	}
 	return false
+}
+
+// equalFoldASCII is strings.EqualFold for a field name as bytes, without
+// converting it to a string.
+func equalFoldASCII(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := range len(b) {
+		x, y := b[i], s[i]
+		if x >= utf8.RuneSelf || y >= utf8.RuneSelf {
+			return strings.EqualFold(string(b), s)
+		}
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 // bodyContains says whether the decoded text of the body holds value,
@@ -91,11 +133,15 @@ func (s *searchMessage) bodyContains(value string) bool {
 func (s *searchMessage) textContains(value string) bool {
 	needle := foldCase([]byte(value))
 	if !s.headerDone {
-		s.parse()
-		for _, f := range s.fields {
-			s.headerText = append(s.headerText, foldCase([]byte(f.name))...)
+		s.parseHeader()
+		for i, f := range s.header {
+			name := f.name(s.raw)
+			if name == nil {
+				continue // a line without a colon
+			}
+			s.headerText = append(s.headerText, foldCase(name)...)
 			s.headerText = append(s.headerText, ": "...)
-			s.headerText = append(s.headerText, f.value...)
+			s.headerText = append(s.headerText, s.foldedValue(i)...)
 			s.headerText = append(s.headerText, '\n')
 		}
 		s.headerDone = true
@@ -117,8 +163,8 @@ func (s *searchMessage) body() []byte {
 // Date: field or it does not parse.
 func (s *searchMessage) sentDate() (time.Time, bool) {
 	if !s.sentDone {
-		s.parse()
-		if v, present := s.root.fieldValue(s.raw, "Date"); present {
+		s.parseHeader()
+		if v, present := (&mimePart{fields: s.header}).fieldValue(s.raw, "Date"); present {
 			s.sent, s.sentOK = parseMessageDate(string(v))
 		}
 		s.sentDone = true

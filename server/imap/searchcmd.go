@@ -38,6 +38,9 @@ func (s *session) search(key *SearchKey, keepContent, headerOnly bool) []searchR
 		key = &SearchKey{Op: "ALL"}
 	}
 	needContent := NeedsContent(key)
+	// Keys that read only the header get the header section, which the
+	// store keeps for the next search (ReadMessageHeader).
+	headerEnough := !NeedsBody(key) && (!keepContent || headerOnly)
 	maxSeq, maxUID := uint32(len(sel.msgs)), sel.maxUID()
 	var out []searchResult
 	for i := range sel.msgs {
@@ -47,7 +50,13 @@ func (s *session) search(key *SearchKey, keepContent, headerOnly bool) []searchR
 		}
 		var content []byte
 		if needContent || keepContent {
-			raw, err := s.srv.store.ReadMessage(sel.path(m))
+			var raw []byte
+			var err error
+			if headerEnough {
+				raw, err = s.srv.store.ReadMessageHeader(sel.path(m))
+			} else {
+				raw, err = s.srv.store.ReadMessage(sel.path(m))
+			}
 			if err != nil {
 				s.srv.log.Warn("reading message for SEARCH", "session", s.id, "uid", m.uid, "error", err)
 				continue
@@ -61,7 +70,7 @@ func (s *session) search(key *SearchKey, keepContent, headerOnly bool) []searchR
 		if !Match(key, sel.messageMeta(i), forMatch, maxSeq, maxUID) {
 			continue
 		}
-		if keepContent && headerOnly {
+		if keepContent && headerOnly && !headerEnough {
 			content = headerOf(content)
 		}
 		if !keepContent {

@@ -23,27 +23,35 @@ type selected struct {
 	rights   string
 	readOnly bool
 	msgs     []selectedMessage
-	paths    string   // the messages' file paths, one after the other
 	keywords []string // keywords announced in FLAGS
+
+	// The messages' file paths (selected_paths.go): the prefix they
+	// share, and the paths of another shape or prefix by UID.
+	pathPrefix string
+	prefixSet  bool
+	otherPaths map[uint32]string
 
 	watch          <-chan struct{}
 	stopWatch      func()
 	changed        bool // the watch channel fired and no re-read followed yet
 	version        int64
 	versionChecked time.Time
+	// claimedRecent are the UIDs of messages this session appended and
+	// claimed \Recent for that the view does not hold yet
+	// (noteOwnAppend).
+	claimedRecent []uint32
 }
 
 // selectedMessage is one message as the session last told the client. It
 // is kept small, as a session holds one for every message of its folder for
 // as long as it stays selected, idle or not: the internal date is in Unix
 // seconds, the flags (at most store.FlagRecent) in a byte and the file's
-// path is a slice of selected.paths: 56 bytes a message.
+// path is its 16-byte id (selected_paths.go): 64 bytes a message.
 type selectedMessage struct {
-	uid     uint32
-	pathOff uint32 // the path is sel.paths[pathOff : pathOff+pathLen]
-	pathLen uint32
-	flags   uint8 // store.Flag*, without FlagRecent
-	recent  bool  // \Recent for this session
+	uid       uint32
+	flags     uint8 // store.Flag*, without FlagRecent
+	recent    bool  // \Recent for this session
+	otherPath bool  // the path is in selected.otherPaths, not file
 	// expunged is set when another session expunged the message while
 	// the client may not be told (RFC 3501 7.4.1: not during FETCH, STORE
 	// and SEARCH); the message keeps its sequence number until then.
@@ -51,44 +59,11 @@ type selectedMessage struct {
 	keywords []string
 	size     int64
 	date     int64 // internal date, Unix seconds (the store keeps seconds)
-}
-
-// newSelectedMessage is m's entry, its path at pathOff in selected.paths.
-func newSelectedMessage(m *store.IMAPMessage, pathOff int) selectedMessage {
-	return selectedMessage{uid: m.UID, pathOff: uint32(pathOff), pathLen: uint32(len(m.Path)),
-		flags: uint8(m.Flags &^ store.FlagRecent), keywords: m.Keywords,
-		recent: m.Recent, size: m.Size, date: m.InternalDate.Unix()}
+	file     fileID
 }
 
 // internalDate is the message's INTERNALDATE.
 func (m *selectedMessage) internalDate() time.Time { return time.Unix(m.date, 0) }
-
-// path is the message's file in the store.
-func (sel *selected) path(m *selectedMessage) string {
-	return sel.paths[m.pathOff : m.pathOff+m.pathLen]
-}
-
-// compactPaths rebuilds sel.paths from the messages still in the view once
-// most of it belongs to messages gone (a session that appends and expunges
-// for a long time would otherwise keep every path it ever saw).
-func (sel *selected) compactPaths() {
-	live := 0
-	for i := range sel.msgs {
-		live += int(sel.msgs[i].pathLen)
-	}
-	if live >= len(sel.paths)/2 {
-		return
-	}
-	var b strings.Builder
-	b.Grow(live)
-	for i := range sel.msgs {
-		m := &sel.msgs[i]
-		off := b.Len()
-		b.WriteString(sel.path(m))
-		m.pathOff = uint32(off)
-	}
-	sel.paths = b.String()
-}
 
 // flagBits are the stored system flags and their IMAP names, in the
 // order FLAGS lists them.
@@ -225,20 +200,26 @@ func (sel *selected) may(rights string) bool {
 // cmdSelect is SELECT and EXAMINE (RFC 3501 6.3.1, 6.3.2).
 func (s *session) cmdSelect(ctx context.Context, c *Command) {
 	// RFC 3501 6.3.1: a failed SELECT leaves no mailbox selected.
-	s.closeSelected()
 	name, ok := s.decodeMailbox(c.Tag, c.Mailbox)
 	if !ok {
+		s.closeSelected()
 		return
 	}
 	folder, rights, err := s.resolveMailbox(ctx, name)
 	if err != nil {
+		s.closeSelected()
 		s.mailboxError(c.Tag, err)
 		return
 	}
 	if !strings.ContainsRune(rights, 'r') {
+		s.closeSelected()
 		s.tagged(c.Tag, "NO", "NOPERM", replyPermissionDenied)
 		return
 	}
+	if s.reselect(ctx, c, folder, rights) {
+		return
+	}
+	s.closeSelected()
 	sel := &selected{folder: folder, rights: rights, readOnly: c.Name == "EXAMINE"}
 	// RFC 4314 4: without any right to change the mailbox, SELECT gives a
 	// read-only selection.
@@ -268,17 +249,10 @@ func (s *session) cmdSelect(ctx context.Context, c *Command) {
 	if f, err := st.Folder(ctx, folder.ID); err == nil {
 		sel.folder = f
 	}
-	sel.msgs = make([]selectedMessage, len(msgs))
-	pathBytes := 0
-	for i := range msgs {
-		pathBytes += len(msgs[i].Path)
-	}
-	var paths strings.Builder
-	paths.Grow(pathBytes)
+	sel.msgs = make([]selectedMessage, 0, len(msgs))
 	recent, firstUnseen := 0, 0
 	for i, m := range msgs {
-		sel.msgs[i] = newSelectedMessage(&msgs[i], paths.Len())
-		paths.WriteString(m.Path)
+		sel.appendMessage(&msgs[i])
 		sel.noteKeywords(m.Keywords)
 		if m.Recent {
 			recent++
@@ -287,21 +261,27 @@ func (s *session) cmdSelect(ctx context.Context, c *Command) {
 			firstUnseen = i + 1
 		}
 	}
-	sel.paths = paths.String()
-	uidNext := max(sel.folder.UIDNext, sel.maxUID()+1)
+	ok = true
+	s.sel = sel
+	s.state = stateSelected
+	s.selectCompleted(c, recent, firstUnseen)
+}
 
+// selectCompleted sends SELECT's and EXAMINE's responses for the view
+// now selected (RFC 3501 6.3.1): recent messages and the first unseen one
+// (0: none) as counted from the view.
+func (s *session) selectCompleted(c *Command, recent, firstUnseen int) {
+	sel := s.sel
+	uidNext := max(sel.folder.UIDNext, sel.maxUID()+1)
 	s.untagged("FLAGS " + string(appendFlagList(nil, sel.definedFlags())))
 	s.untagged("OK [PERMANENTFLAGS " + string(appendFlagList(nil, sel.permanentFlags())) + "] Flags permitted")
-	s.untagged(strconv.Itoa(len(msgs)) + " EXISTS")
+	s.untagged(strconv.Itoa(len(sel.msgs)) + " EXISTS")
 	s.untagged(strconv.Itoa(recent) + " RECENT")
 	if firstUnseen > 0 {
 		s.untagged("OK [UNSEEN " + strconv.Itoa(firstUnseen) + "] First unseen message")
 	}
 	s.untagged("OK [UIDVALIDITY " + strconv.FormatUint(uint64(sel.folder.UIDValidity), 10) + "] UIDs valid")
 	s.untagged("OK [UIDNEXT " + strconv.FormatUint(uint64(uidNext), 10) + "] Predicted next UID")
-	ok = true
-	s.sel = sel
-	s.state = stateSelected
 	if sel.readOnly {
 		s.tagged(c.Tag, "OK", "READ-ONLY", c.Name+" completed")
 	} else {
@@ -457,6 +437,13 @@ func (s *session) refresh(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if v == sel.version {
+		// The watch fired for the session's own change, which the view
+		// holds already (takeOwnChange), or for nothing that moved the
+		// version: there is nothing to read.
+		sel.versionChecked, sel.changed = time.Now(), false
+		return nil
+	}
 	msgs, err := st.IMAPMessages(ctx, sel.folder.ID, !sel.readOnly)
 	if err != nil {
 		return err
@@ -499,21 +486,17 @@ func (s *session) refresh(ctx context.Context) error {
 	}
 	maxUID := sel.maxUID()
 	added := false
-	var paths strings.Builder
 	for i := range msgs {
 		if msgs[i].UID > maxUID {
-			if !added {
-				paths.WriteString(sel.paths)
-			}
 			m := &msgs[i]
-			sel.msgs = append(sel.msgs, newSelectedMessage(m, paths.Len()))
-			paths.WriteString(m.Path)
+			e := sel.appendMessage(m)
+			if sel.claimedRecentFor(m.UID) {
+				e.recent = true
+			}
 			added = true
 		}
 	}
-	if added {
-		sel.paths = paths.String()
-	}
+	sel.claimedRecent = nil
 	if added {
 		recent := 0
 		for i := range sel.msgs {

@@ -1,7 +1,9 @@
 package imap
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -164,32 +166,43 @@ func TestFlagNames(t *testing.T) {
 
 func TestSelectedPathsSurviveCompaction(t *testing.T) {
 	sel := &selected{}
-	var want []string
-	for uid := uint32(1); uid <= 6; uid++ {
-		p := "example.org/user/" + string(rune('a'+uid)) + "/message.eml"
-		sel.msgs = append(sel.msgs, newSelectedMessage(&store.IMAPMessage{UID: uid, Path: p}, len(sel.paths)))
-		sel.paths += p
-		want = append(want, p)
+	id := func(n int) string { return fmt.Sprintf("%02x", n) + strings.Repeat("0123456789abcdef", 2)[2:] }
+	paths := []string{
+		"example.org/user/" + id(1)[:2] + "/" + id(1) + ".eml",
+		"example.org/user/" + id(2)[:2] + "/" + id(2) + ".eml",
+		"example.org/other/" + id(3)[:2] + "/" + id(3) + ".eml", // another prefix
+		"example.org/user/" + id(4)[:2] + "/" + id(4) + ".eml",
+		"example.org/user/c/message.eml", // another shape
+		"example.org/user/" + id(6)[:2] + "/" + strings.ToUpper(id(6)) + ".eml",
+		"public/" + id(7)[:2] + "/" + id(7) + ".eml",
 	}
-	// Four of six gone: the paths left are under half of sel.paths, which
-	// is rebuilt from them.
-	sel.markExpunged([]uint32{1, 2, 4, 6})
-	before := len(sel.paths)
+	for i, p := range paths {
+		sel.appendMessage(&store.IMAPMessage{UID: uint32(i + 1), Path: p})
+	}
+	for i := range sel.msgs {
+		if got := sel.path(&sel.msgs[i]); got != paths[i] {
+			t.Errorf("message %d: path %q, want %q", i+1, got, paths[i])
+		}
+	}
+	if len(sel.otherPaths) != 4 {
+		t.Errorf("%d paths kept whole, want 4 (another prefix, another shape, upper case, public)", len(sel.otherPaths))
+	}
+	sel.markExpunged([]uint32{1, 2, 3, 6})
 	sel.msgs = slices.DeleteFunc(sel.msgs, func(m selectedMessage) bool { return m.expunged })
 	sel.compactPaths()
-	if len(sel.paths) >= before {
-		t.Errorf("paths not compacted: %d bytes, was %d", len(sel.paths), before)
+	if len(sel.otherPaths) != 2 {
+		t.Errorf("%d paths kept whole after the expunge, want 2", len(sel.otherPaths))
 	}
-	for i, wantPath := range []string{want[2], want[4]} {
-		if got := sel.path(&sel.msgs[i]); got != wantPath {
-			t.Errorf("message %d: path %q, want %q", i+1, got, wantPath)
+	for i, want := range []string{paths[3], paths[4], paths[6]} {
+		if got := sel.path(&sel.msgs[i]); got != want {
+			t.Errorf("after the expunge, message %d: path %q, want %q", i+1, got, want)
 		}
 	}
 }
 
 func TestSelectedInternalDateIsSeconds(t *testing.T) {
 	date := time.Date(2026, 11, 25, 10, 30, 15, 0, time.UTC)
-	m := newSelectedMessage(&store.IMAPMessage{UID: 1, InternalDate: date}, 0)
+	m := newSelectedMessage(&store.IMAPMessage{UID: 1, InternalDate: date})
 	if got := m.internalDate(); !got.Equal(date) {
 		t.Errorf("internal date %v, want %v", got, date)
 	}

@@ -17,7 +17,6 @@
 package imap
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -96,32 +95,44 @@ func (srv *Server) Serve(ctx context.Context, l net.Listener, security store.Con
 	})
 }
 
-// handleConn applies the connect-time rules, then runs a session.
+// handleConn applies the connect-time rules, then runs a session. It stays
+// on the stack of the session's goroutine for the whole session, so its
+// frame is kept small (newSession does the rest).
 func (srv *Server) handleConn(ctx context.Context, conn net.Conn, security store.ConnectionSecurity) {
 	srv.active.Add(1)
 	defer srv.active.Add(-1)
-
-	start := listener.Start{Store: srv.store, Ranges: srv.ranges, Log: srv.log, Protocol: store.ProtocolIMAP,
-		Security: security, TLSConfig: srv.tlsConfig, Active: srv.active.Load(), MaxSetting: "MaxIMAPConnections",
-		Busy: "* " + replyTooManyConnections, HandshakeTimeout: srv.opts.IdleTimeout}
-	ls, ok := start.Begin(ctx, conn)
-	if !ok {
+	s := srv.newSession(ctx, conn, security)
+	if s == nil {
 		return
 	}
-	s := &session{srv: srv, conn: ls.Conn, tls: ls.TLS, id: ls.ID, remote: ls.Remote, settings: ls.Settings, security: security,
-		enabled: map[string]bool{}}
-	if ls.Settings.Bool("LogIMAPConversations") && srv.convLog != nil {
-		s.log = srv.convLog.With("session", ls.ID, "remote", ls.Remote.String())
-	}
-	// Small buffers: most connections sit in IDLE, and a longer line or a
-	// large literal is read and written in pieces anyway.
-	s.r = bufio.NewReaderSize(s.conn, 4096)
-	s.w = bufio.NewWriterSize(listener.DeadlineWriter{Conn: s.conn, Timeout: srv.opts.IdleTimeout}, 4096)
 	// The TCP connection itself, not s.conn, which STARTTLS replaces: a
 	// deadline on it ends a read through TLS too.
 	stop := context.AfterFunc(ctx, func() { conn.SetReadDeadline(time.Now()) })
 	defer stop()
 	s.serve(ctx)
+}
+
+// newSession applies the connect-time rules (listener.Start) and makes the
+// session, or returns nil when the connection was refused and closed. Not
+// inlined: its frame (the Start and the listener's Session) would
+// otherwise stay on the stack of every idle connection.
+//
+//go:noinline
+func (srv *Server) newSession(ctx context.Context, conn net.Conn, security store.ConnectionSecurity) *session {
+	start := listener.Start{Store: srv.store, Ranges: srv.ranges, Log: srv.log, Protocol: store.ProtocolIMAP,
+		Security: security, TLSConfig: srv.tlsConfig, Active: srv.active.Load(), MaxSetting: "MaxIMAPConnections",
+		Busy: "* " + replyTooManyConnections, HandshakeTimeout: srv.opts.IdleTimeout}
+	ls, ok := start.Begin(ctx, conn)
+	if !ok {
+		return nil
+	}
+	s := &session{srv: srv, conn: ls.Conn, tls: ls.TLS, id: ls.ID, remote: ls.Remote, settings: ls.Settings, security: security}
+	if ls.Settings.Bool("LogIMAPConversations") && srv.convLog != nil {
+		s.log = srv.convLog.With("session", ls.ID, "remote", ls.Remote.String())
+	}
+	// The greeting needs a writer; the reader comes with the first bytes.
+	s.takeWriter()
+	return s
 }
 
 // ActiveSessions is the number of open IMAP connections.

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mailwright/mailwright/server/listener"
 	"github.com/mailwright/mailwright/store"
 )
 
@@ -37,17 +38,22 @@ const (
 // of the not-selected state; the handlers of the selected state live in
 // selected.go and its siblings.
 type session struct {
-	srv      *Server
-	conn     net.Conn
-	r        *bufio.Reader
-	w        *bufio.Writer
-	id       string
-	remote   netip.Addr
-	settings store.Settings // snapshot at connect (store.AllSettings)
-	state    state
-	account  store.Account
-	sel      *selected       // the selected mailbox; nil unless stateSelected
-	enabled  map[string]bool // capabilities ENABLEd (RFC 5161), upper case
+	srv  *Server
+	conn net.Conn
+	// r and w are taken from pools for the time the session has work
+	// (buffers.go) and are nil while it waits for the client with nothing
+	// buffered, as most connections do most of the time (IDLE).
+	r          *bufio.Reader
+	w          *bufio.Writer
+	src        firstReader             // what r reads: the bytes of the wait, then conn
+	dw         listener.DeadlineWriter // what w writes to
+	firstBytes [firstReadSize]byte     // what a wait reads (waitInput)
+	id         string
+	remote     netip.Addr
+	settings   store.Settings // snapshot at connect (store.AllSettings)
+	state      state
+	account    store.Account
+	sel        *selected // the selected mailbox; nil unless stateSelected
 
 	security       store.ConnectionSecurity
 	tls            bool
@@ -55,6 +61,9 @@ type session struct {
 	invalid        int          // invalid commands so far
 	tooManyInvalid bool
 	closeAfter     bool // close after this command's reply
+
+	idling *idling   // the IDLE command under way; nil when none
+	idle   idleWaker // ends IDLE's wait when the selected folder changes
 }
 
 // errNoSuchMailbox is resolveMailbox's answer for a name that is no folder
@@ -119,54 +128,102 @@ func isTimeout(err error) bool {
 // serve runs the conversation: the greeting, then one command after
 // another until LOGOUT, a timeout, the server's shutdown or a broken
 // connection.
+//
+// The loop is kept shallow on purpose: the session's goroutine waits for
+// the client in waitInput called from here (IDLE too: cmdIdle only starts
+// the idle state, and the waits and updates run from this loop), with
+// the command handlers' frames gone, so that the runtime can shrink an
+// idle connection's stack to 4 KiB at the next GC.
 func (s *session) serve(ctx context.Context) {
-	defer s.conn.Close()
-	defer s.closeSelected()
+	defer s.end()
+	s.greet()
+	for !s.closeAfter {
+		if s.readyToWait(ctx) {
+			s.afterWait(ctx, s.waitInput())
+		}
+	}
+	s.flush()
+}
+
+// greet sends the greeting.
+func (s *session) greet() {
 	if s.srv.opts.OnConnect != nil {
 		s.srv.opts.OnConnect(s.remote)
 	}
 	s.untagged("OK [CAPABILITY " + s.capabilities() + "] " + s.greeting())
-	for !s.closeAfter {
-		if err := s.flush(); err != nil {
-			return
-		}
-		s.conn.SetReadDeadline(time.Now().Add(s.srv.opts.IdleTimeout))
-		// Checked after setting the deadline: a shutdown that came while
-		// the last command ran would otherwise have its deadline replaced.
-		if ctx.Err() != nil {
-			s.untagged(replyShuttingDown)
-			break
-		}
-		raw, err := ReadCommand(s.r, s.limits(), s.continueLiteral)
-		var tooLarge *LiteralTooLargeError
-		var parseErr *ParseError
-		switch {
-		case errors.As(err, &tooLarge):
-			s.literalTooLarge(tooLarge)
-		case errors.As(err, &parseErr):
-			s.logRecv("<unparsable command>")
-			s.badCommand(parseErr)
-		case errors.Is(err, ErrLineTooLong):
-			s.logRecv("<line too long>")
-			s.untagged(replyLineTooLong)
-			s.countInvalid()
-		case isTimeout(err) && ctx.Err() != nil:
-			s.untagged(replyShuttingDown)
-			s.closeAfter = true
-		case isTimeout(err):
-			s.untagged(replyAutologout)
-			s.closeAfter = true
-		case err != nil:
-			return
-		default:
-			s.handle(ctx, raw)
-		}
-		if s.tooManyInvalid && !s.closeAfter {
-			s.untagged(replyTooManyInvalid)
-			s.closeAfter = true
-		}
+}
+
+// end releases what the session holds and closes its connection.
+func (s *session) end() {
+	s.stopIdle()
+	s.dropBuffers()
+	s.closeSelected()
+	s.conn.Close()
+}
+
+// readyToWait sends what is buffered and sets the read deadline for the
+// wait for the client: the autologout timer, or IDLE's (armIdle). It
+// returns false when there is no wait this time: the connection failed,
+// the server is shutting down, or IDLE has updates to send first.
+func (s *session) readyToWait(ctx context.Context) bool {
+	if err := s.flush(); err != nil {
+		s.closeAfter = true
+		return false
 	}
-	s.flush()
+	if s.idling != nil {
+		return s.armIdle(ctx)
+	}
+	s.conn.SetReadDeadline(time.Now().Add(s.srv.opts.IdleTimeout))
+	// Checked after setting the deadline: a shutdown that came while
+	// the last command ran would otherwise have its deadline replaced.
+	if ctx.Err() != nil {
+		s.untagged(replyShuttingDown)
+		s.closeAfter = true
+		return false
+	}
+	return true
+}
+
+// afterWait goes on from what the wait for the client got: err is nil
+// when the client sent something.
+func (s *session) afterWait(ctx context.Context, err error) {
+	if s.idling != nil {
+		s.afterIdleWait(ctx, err)
+		return
+	}
+	var raw []byte
+	if err == nil {
+		raw, err = ReadCommand(s.r, s.limits(), s.continueLiteral)
+	}
+	var tooLarge *LiteralTooLargeError
+	var parseErr *ParseError
+	switch {
+	case errors.As(err, &tooLarge):
+		s.literalTooLarge(tooLarge)
+	case errors.As(err, &parseErr):
+		s.logRecv("<unparsable command>")
+		s.badCommand(parseErr)
+	case errors.Is(err, ErrLineTooLong):
+		s.logRecv("<line too long>")
+		s.untagged(replyLineTooLong)
+		s.countInvalid()
+	case isTimeout(err) && ctx.Err() != nil:
+		s.untagged(replyShuttingDown)
+		s.closeAfter = true
+	case isTimeout(err):
+		s.untagged(replyAutologout)
+		s.closeAfter = true
+	case err != nil:
+		// The connection is broken: nothing more to say.
+		s.closeAfter = true
+		return
+	default:
+		s.handle(ctx, raw)
+	}
+	if s.tooManyInvalid && !s.closeAfter {
+		s.untagged(replyTooManyInvalid)
+		s.closeAfter = true
+	}
 }
 
 // limits are ReadCommand's: APPEND's literal may be as large as "Max

@@ -138,12 +138,13 @@ func (s *session) cmdStore(ctx context.Context, c *Command) {
 		case StoreRemove:
 			mode = store.FlagsRemove
 		}
-		updated, err := s.srv.store.SetFlags(ctx, sel.folder.ID, uids, mode, bits, keywords)
+		updated, change, err := s.srv.store.SetFlagsTracked(ctx, sel.folder.ID, uids, mode, bits, keywords)
 		if err != nil {
 			s.serverError(c.Tag, "storing flags", err)
 			return
 		}
 		sel.applyStored(updated)
+		sel.takeOwnChange(change)
 		var kw []string
 		for _, u := range updated {
 			kw = append(kw, u.Keywords...)

@@ -40,7 +40,7 @@ type Session struct {
 	Remote   netip.Addr
 	Range    store.IPRange
 	ID       string
-	Settings store.Settings // a snapshot, read at connect
+	Settings store.Settings // a snapshot, read at connect, shared: read it, never change it
 }
 
 // Begin applies the connect-time rules in order: the IP range (Admit), the
@@ -53,7 +53,8 @@ func (p Start) Begin(ctx context.Context, conn net.Conn) (Session, bool) {
 	if !ok {
 		return Session{}, false
 	}
-	settings, err := p.Store.AllSettings(ctx)
+	// Shared and read-only: the sessions only read their settings.
+	settings, err := p.Store.SettingsSnapshot(ctx)
 	if err != nil {
 		p.Log.Error("reading settings", "protocol", p.Protocol, "error", err)
 		conn.Close()
