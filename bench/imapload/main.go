@@ -60,6 +60,7 @@ type options struct {
 	perfFile   string
 	imapClient int
 	plain      bool
+	authCache  bool
 }
 
 func main() {
@@ -78,9 +79,25 @@ func main() {
 	flag.StringVar(&o.perfFile, "perf", "", "record a perf profile (perf record -g) of mailwrightd during its first IMAP run into this file")
 	flag.IntVar(&o.imapClient, "dovecot-imap-clients", 1, "Dovecot's service imap { client_limit } (1: its default, a process per connection)")
 	flag.BoolVar(&o.plain, "dovecot-plain-passwords", false, "store Dovecot's passwords as {PLAIN} instead of Mailwright's argon2id hashes")
+	flag.BoolVar(&o.authCache, "dovecot-auth-cache", false, "turn Dovecot's auth cache on (auth_cache_size 10M, auth_cache_ttl 60 s), as Mailwright's AccountCacheTTL keeps passed logins")
+	settings := flag.String("mailwright-settings", "", "settings to give Mailwright before it runs, name=value,... (AccountCacheTTL=0: check every login's password, as Dovecot without auth_cache does)")
 	flag.Parse()
 	o.servers = strings.Split(*servers, ",")
 	o.modes = strings.Split(*modes, ",")
+	for _, kv := range strings.Split(*settings, ",") {
+		if kv == "" {
+			continue
+		}
+		name, value, ok := strings.Cut(kv, "=")
+		if !ok {
+			fmt.Fprintln(os.Stderr, "imapload: -mailwright-settings wants name=value pairs, got", kv)
+			os.Exit(2)
+		}
+		if throwaway.ExtraSettings == nil {
+			throwaway.ExtraSettings = map[string]string{}
+		}
+		throwaway.ExtraSettings[name] = value
+	}
 	if o.sessions > o.users {
 		fmt.Fprintln(os.Stderr, "imapload: -sessions must not exceed -users: each session owns a user's INBOX")
 		os.Exit(2)
@@ -159,7 +176,7 @@ func run(o options) (bool, error) {
 			}
 			s, err = throwaway.StartMailwright(tmp, bin, users)
 		case "dovecot":
-			s, err = throwaway.StartDovecot(tmp, users, throwaway.DovecotOptions{IMAPClientLimit: o.imapClient, MaxConnections: 1000, PlainPasswords: o.plain})
+			s, err = throwaway.StartDovecot(tmp, users, throwaway.DovecotOptions{IMAPClientLimit: o.imapClient, MaxConnections: 1000, PlainPasswords: o.plain, AuthCache: o.authCache})
 		default:
 			return false, fmt.Errorf("unknown server %q", name)
 		}

@@ -94,6 +94,10 @@ func configureMailwright(ini string, imapPort, pop3Port int, users []User) error
 	return ConfigureStore(ctx, st, imapPort, pop3Port, users)
 }
 
+// ExtraSettings are server settings ConfigureStore gives Mailwright after
+// its own, e.g. AccountCacheTTL 0 so that every login checks its password.
+var ExtraSettings map[string]string
+
 // ConfigureStore makes a fresh Mailwright store serve IMAP and POP3 only,
 // on 127.0.0.1:imapPort and :pop3Port, with the administration RPC on a
 // free loopback port, no connection limits, the benchmark domain and the
@@ -125,6 +129,11 @@ func ConfigureStore(ctx context.Context, st *store.Store, imapPort, pop3Port int
 	for _, name := range []string{"MaxIMAPConnections", "MaxPOP3Connections"} {
 		if err := st.SetSetting(ctx, name, "0"); err != nil {
 			return err
+		}
+	}
+	for name, value := range ExtraSettings {
+		if err := st.SetSetting(ctx, name, value); err != nil {
+			return fmt.Errorf("setting %s: %w", name, err)
 		}
 	}
 	if _, err := st.CreateDomain(ctx, store.Domain{Name: Domain, Active: true}); err != nil {
