@@ -93,7 +93,7 @@ func (s *session) cmdIdle(ctx context.Context, c *Command) {
 	}
 	// Changes from before the watch began are in the selection's watch
 	// channel, which writeUpdates reads.
-	s.writeUpdates(ctx, true)
+	s.idleUpdates(ctx)
 }
 
 // armIdle prepares IDLE's next wait: the read deadline is the next
@@ -115,7 +115,7 @@ func (s *session) armIdle(ctx context.Context) bool {
 		deadline = minTime(deadline, next)
 	}
 	if !s.idle.arm(s.conn, deadline) {
-		s.writeUpdates(ctx, true)
+		s.idleUpdates(ctx)
 		return false
 	}
 	// Checked after arming: a shutdown that came before would otherwise
@@ -142,7 +142,7 @@ func (s *session) afterIdleWait(ctx context.Context, err error) {
 		s.endIdle(ctx, idleLine{err: err})
 	default:
 		// Woken by the watch, or the FolderVersion check is due.
-		s.writeUpdates(ctx, true)
+		s.idleUpdates(ctx)
 	}
 }
 
@@ -176,6 +176,9 @@ func maxTime(a, b time.Time) time.Time {
 func (s *session) endIdle(ctx context.Context, got idleLine) {
 	tag := s.idling.tag
 	s.stopIdle()
+	if got.err == nil && !s.endIdleView(ctx) {
+		return
+	}
 	switch {
 	case got.err == nil && bytes.EqualFold(bytes.TrimSpace(got.line), []byte("DONE")):
 		s.writeUpdates(ctx, true)

@@ -40,13 +40,17 @@ type selected struct {
 	// claimed \Recent for that the view does not hold yet
 	// (noteOwnAppend).
 	claimedRecent []uint32
+	// idle is the view in its compact form while the session is in IDLE
+	// (idle_view.go); msgs is nil then.
+	idle *idleView
 }
 
 // selectedMessage is one message as the session last told the client. It
 // is kept small, as a session holds one for every message of its folder for
-// as long as it stays selected, idle or not: the internal date is in Unix
-// seconds, the flags (at most store.FlagRecent) in a byte and the file's
-// path is its 16-byte id (selected_paths.go): 64 bytes a message.
+// as long as it stays selected (in IDLE, the compact idleView instead,
+// idle_view.go): the internal date is in Unix seconds, the flags (at most
+// store.FlagRecent) in a byte and the file's path is its 16-byte id
+// (selected_paths.go): 64 bytes a message.
 type selectedMessage struct {
 	uid       uint32
 	flags     uint8 // store.Flag*, without FlagRecent
@@ -443,6 +447,11 @@ func (s *session) refresh(ctx context.Context) error {
 		// version: there is nothing to read.
 		sel.versionChecked, sel.changed = time.Now(), false
 		return nil
+	}
+	// In IDLE, the compact view is what the client was told: the full one
+	// is rebuilt from it to compare with the folder.
+	if err := s.expandIdleView(ctx); err != nil {
+		return err
 	}
 	msgs, err := st.IMAPMessages(ctx, sel.folder.ID, !sel.readOnly)
 	if err != nil {
