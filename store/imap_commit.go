@@ -65,12 +65,15 @@ func (s *Store) commitIMAPWrites() {
 	b.mu.Unlock()
 	s.commitBatch(batch)
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	if len(b.pending) == 0 {
 		b.running = false
+		b.mu.Unlock()
 		return
 	}
-	go s.commitIMAPWrites()
+	b.mu.Unlock()
+	if !s.background(s.commitIMAPWrites) {
+		s.commitIMAPWrites() // the store is closing: no new goroutines
+	}
 }
 
 // commitBatch runs the writes in one transaction, each in a savepoint

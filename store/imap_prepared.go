@@ -25,7 +25,7 @@ func (s *Store) imapQuery(ctx context.Context, q queryer, query string, args ...
 		return s.queryPrepared(ctx, q, query, args...)
 	}
 	if _, ok := s.statements.Load(query); !ok {
-		go func() { _, _ = s.prepared(context.WithoutCancel(ctx), query) }()
+		s.background(func() { _, _ = s.prepared(context.WithoutCancel(ctx), query) })
 		return s.query(ctx, tx, query, args...)
 	}
 	return s.queryPrepared(ctx, tx, query, args...)

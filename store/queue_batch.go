@@ -25,7 +25,7 @@ func CheckQueued(m QueuedMessage) error { return validateQueued(m) }
 func (s *Store) insertPrepared(ctx context.Context, tx *sql.Tx, table string, columns []string, args ...any) (int64, error) {
 	query := s.dialect.insertQuery(table, columns)
 	if _, ok := s.statements.Load(query); !ok {
-		go func() { _, _ = s.prepared(context.WithoutCancel(ctx), query) }()
+		s.background(func() { _, _ = s.prepared(context.WithoutCancel(ctx), query) })
 		return s.dialect.insert(ctx, tx, table, columns, args...)
 	}
 	if s.dialect.returningID == "lastinsertid" {
@@ -47,7 +47,7 @@ func (s *Store) insertPrepared(ctx context.Context, tx *sql.Tx, table string, co
 // prepareSettle.
 func (s *Store) execIfPrepared(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
 	if _, ok := s.statements.Load(query); !ok {
-		go func() { _, _ = s.prepared(context.WithoutCancel(ctx), query) }()
+		s.background(func() { _, _ = s.prepared(context.WithoutCancel(ctx), query) })
 		return s.exec(ctx, tx, query, args...)
 	}
 	return s.execPrepared(ctx, tx, query, args...)
@@ -56,7 +56,7 @@ func (s *Store) execIfPrepared(ctx context.Context, tx *sql.Tx, query string, ar
 // queryRowIfPrepared is execIfPrepared for a query of one row.
 func (s *Store) queryRowIfPrepared(ctx context.Context, tx *sql.Tx, query string, args ...any) rowScanner {
 	if _, ok := s.statements.Load(query); !ok {
-		go func() { _, _ = s.prepared(context.WithoutCancel(ctx), query) }()
+		s.background(func() { _, _ = s.prepared(context.WithoutCancel(ctx), query) })
 		return s.queryRow(ctx, tx, query, args...)
 	}
 	return s.queryRowPrepared(ctx, tx, query, args...)

@@ -61,6 +61,11 @@ type Store struct {
 	// logins holds the passwords that passed a check lately, as HMACs
 	// (login_cache.go).
 	logins loginCache
+	// bg counts the store's own goroutines (background); Close waits for
+	// them, and once bgClosed is set starts no more.
+	bgMu     sync.Mutex
+	bg       sync.WaitGroup
+	bgClosed bool
 	// watches are the IMAP sessions' folder watches (imap_watch.go).
 	watches folderWatchers
 	// headers holds the header sections IMAP SEARCH read lately
@@ -126,7 +131,28 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return errors.Join(s.db.Close(), s.files.Close()) }
+func (s *Store) Close() error {
+	s.bgMu.Lock()
+	s.bgClosed = true
+	s.bgMu.Unlock()
+	s.bg.Wait()
+	return errors.Join(s.db.Close(), s.files.Close())
+}
+
+// background runs fn on a goroutine of the store's own — preparing a
+// statement, committing the next batch of IMAP writes — that Close waits
+// for, so that nothing opens a connection or writes in the data directory
+// after Close has returned. Once Close has begun it starts nothing and
+// returns false.
+func (s *Store) background(fn func()) bool {
+	s.bgMu.Lock()
+	defer s.bgMu.Unlock()
+	if s.bgClosed {
+		return false
+	}
+	s.bg.Go(fn)
+	return true
+}
 
 // Dialect reports which engine the store runs on.
 func (s *Store) Dialect() *Dialect { return s.dialect }
