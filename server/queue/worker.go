@@ -98,6 +98,7 @@ func (q *Queue) deliver(ctx context.Context, p *workerPool, lease *leaseKeeper, 
 	var retry error
 	var remote []store.QueuedRecipient
 	var copies []localCopy
+	var returnPath returnPathSkip // read once for all local recipients
 	unavailableLogged := false
 	for _, r := range m.Recipients {
 		if r.Status != store.RecipientPending {
@@ -120,7 +121,7 @@ func (q *Queue) deliver(ctx context.Context, p *workerPool, lease *leaseKeeper, 
 			}
 			continue
 		}
-		c, err := q.deliverLocal(work, log, m, r, addDeliveredTo == "1")
+		c, err := q.deliverLocal(work, log, m, r, addDeliveredTo == "1", &returnPath)
 		if err != nil {
 			log.Error("local delivery failed; will retry", "recipient", r.Address, "err", err)
 			retry = err
@@ -368,14 +369,16 @@ func (k *leaseKeeper) stop() (store.QueuedMessage, bool) {
 // a retry; a permanent one fails the recipient (and the sender hears of
 // it from the bounce finish sends), and there is no copy.
 //
-// The mailbox file is the recipient's own copy: the delivery headers
-// (deliveryHeaders) and then the queue file's bytes, written durably
-// under a name derived from the queue row and the recipient
-// (localFileID). A file already under that name is an earlier attempt's,
-// which a crash or a failed commit stopped before its row; Write is
-// atomic, so it is complete, and it is used as it is — its quota check
-// was passed when it was written.
-func (q *Queue) deliverLocal(ctx context.Context, log *slog.Logger, m store.QueuedMessage, r store.QueuedRecipient, addDeliveredTo bool) (*localCopy, error) {
+// The mailbox file holds the delivery headers (deliveryHeaders) and then
+// the queue file's bytes, under a name derived from the queue row and the
+// recipient (localFileID): a link to the queue file when that begins with
+// the Return-Path line already and no Delivered-To is added, else a copy
+// written durably. A file already under that name is an earlier
+// attempt's, which a crash or a failed commit stopped before its row; a
+// link and a Write are atomic, so it is complete, and it is used as it is
+// — its quota check was passed when it was made. returnPath keeps, for the
+// message's other local recipients, what the queue file begins with.
+func (q *Queue) deliverLocal(ctx context.Context, log *slog.Logger, m store.QueuedMessage, r store.QueuedRecipient, addDeliveredTo bool, returnPath *returnPathSkip) (*localCopy, error) {
 	account, err := q.st.Account(ctx, r.AccountID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, q.fail(ctx, log, m, r, replyAccountGone)
@@ -394,7 +397,7 @@ func (q *Queue) deliverLocal(ctx context.Context, log *slog.Logger, m store.Queu
 		// A message Accept queued with its Return-Path line (one only for
 		// local accounts) needs no more headers unless Delivered-To is
 		// added; then the line is read from the headers, not the file.
-		skip, err := q.queuedReturnPath(m)
+		skip, err := returnPath.of(q, m)
 		if err != nil {
 			return nil, err
 		}
@@ -469,16 +472,36 @@ func (q *Queue) queuedReturnPath(m store.QueuedMessage) (int64, error) {
 	return int64(len(want)), nil
 }
 
+// returnPathSkip is queuedReturnPath's answer for one attempt at a
+// message, read at the first local recipient that needs it.
+type returnPathSkip struct {
+	n    int64
+	read bool
+}
+
+// of returns the length of the Return-Path line m's queue file begins
+// with, reading the file the first time only.
+func (s *returnPathSkip) of(q *Queue, m store.QueuedMessage) (int64, error) {
+	if !s.read {
+		n, err := q.queuedReturnPath(m)
+		if err != nil {
+			return 0, err
+		}
+		s.n, s.read = n, true
+	}
+	return s.n, nil
+}
+
 // linkMailboxFile gives the mailbox file rel the queue file of m itself —
 // already durable, and never changed once written — as a second name
-// (messagefile.LinkBeforeDirSync), and returns its size. The name is
+// (messagefile.LinkBeforeDirSync), and returns its size, m.Size. The name is
 // durable once its directory is fsynced (the settlement's round does that).
 // Where the file system makes no link, the bytes are copied.
 func (q *Queue) linkMailboxFile(m store.QueuedMessage, rel string) (int64, error) {
 	err := q.files.LinkBeforeDirSync(m.Path, rel)
 	switch {
 	case err == nil:
-		return q.fileSize(rel)
+		return m.Size, nil
 	case errors.Is(err, fs.ErrExist):
 		// Another worker, whose lease on the message ran out, was first.
 		return q.fileSize(rel)
